@@ -1,0 +1,1 @@
+"""Linli (邻里): community self-governance in Telegram group chats."""

@@ -1,0 +1,1 @@
+"""The Telegram adapter: config, CLI, wiring, keyboards, rendering, handlers and jobs."""

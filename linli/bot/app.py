@@ -1,0 +1,217 @@
+"""Wiring: the Application, its one ordered registration table, commands and the scheduler."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from linli.bot import flows
+from linli.bot.commands import CommandSpec
+from linli.bot.common import stale_button
+from linli.bot.context import LinliApp, LinliContext, Services
+from linli.bot.handlers import (
+    broadcasts,
+    events,
+    exports,
+    groups,
+    hazards,
+    help,
+    members,
+    points,
+    polls,
+    proposals,
+    rankings,
+    shop,
+    timebank,
+    treehole,
+)
+from linli.bot.jobs import run_ticks
+from linli.core.community import Role
+from linli.core.members import SUPPORTED_LOCALES
+from linli.storage import updates as updates_db
+
+log = logging.getLogger(__name__)
+
+# Order matters only where two handlers could match the same update; each feature's own
+# handlers come first, then the shared flow router, then the catch-all for stale buttons.
+FEATURES = (
+    members,  # /start (with its deep links), /me, /privacy, /forgetme, /grant, /revoke, /verify
+    groups,  # /bind, /unbind, group membership tracking, /start and /help in groups
+    points,
+    shop,
+    rankings,
+    timebank,
+    hazards,
+    treehole,
+    events,
+    proposals,
+    polls,
+    broadcasts,
+    exports,
+    help,  # /help lists every feature's commands, so it reads them all
+)
+
+
+def all_commands() -> list[CommandSpec]:
+    return [spec for feature in FEATURES for spec in feature.COMMANDS]
+
+
+def handler_table() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
+    """(group, handler) in registration order."""
+    table: list[tuple[int, BaseHandler[Any, Any, Any]]] = [
+        # A redelivered update (same update_id) stops here and changes nothing.
+        (-10, TypeHandler(Update, skip_handled_update)),
+    ]
+    for feature in FEATURES:
+        table.extend((0, handler) for handler in feature.HANDLERS)
+    table += [
+        (0, flows.CANCEL_HANDLER),
+        # Free text, photos and locations in private chat feed the member's current flow.
+        (0, flows.INPUT_HANDLER),
+        # Any button no feature recognised: old, forwarded between chats, or forged.
+        (0, CallbackQueryHandler(stale_button)),
+        # Runs after every other group: the update is done, remember its id.
+        (100, TypeHandler(Update, mark_update_handled)),
+    ]
+    return table
+
+
+async def skip_handled_update(update: Update, context: LinliContext) -> None:
+    if await updates_db.was_handled(context.services.db, update.update_id):
+        log.info("update %s was redelivered; ignored", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def mark_update_handled(update: Update, context: LinliContext) -> None:
+    await updates_db.mark_handled(context.services.db, update.update_id, context.services.now())
+
+
+async def on_error(update: object, context: LinliContext) -> None:
+    """Log the error and tell the organizers' group in one short line."""
+    log.error("error while handling an update", exc_info=context.error)
+    group = context.services.config.organizers.group_chat_id
+    if group is None or isinstance(context.error, TelegramError) and "retry" in str(context.error):
+        return
+    kind = type(context.error).__name__ if context.error else "Error"
+    locale = context.services.config.community.default_locale
+    update_id = update.update_id if isinstance(update, Update) else None
+    try:
+        await context.bot.send_message(
+            group,
+            context.services.renderer.render(
+                locale, "common/error_notice", kind=kind, update_id=update_id,
+                detail=html.unescape(str(context.error))[:300],
+            ),
+        )
+    except TelegramError:
+        log.warning("could not tell the organizers' group about the error")
+
+
+async def publish_commands(app: LinliApp) -> None:
+    """set_my_commands per scope (private, groups, each organizer) and language."""
+    services: Services = app.bot_data["services"]
+    renderer = services.renderer
+    specs = all_commands()
+
+    def commands(locale: str, *, group: bool, organizer: bool) -> list[BotCommand]:
+        chosen = [
+            s
+            for s in specs
+            if (s.group if group else s.private)
+            and (s.role is None or (organizer and s.role is Role.ORGANIZER))
+        ]
+        return [BotCommand(s.name, renderer.label(locale, s.label_key)[:256]) for s in chosen]
+
+    default = services.config.community.default_locale
+    for locale in SUPPORTED_LOCALES:
+        code = locale.split("-")[0]
+        for lang in ([None, code] if locale == default else [code]):
+            await app.bot.set_my_commands(
+                commands(locale, group=False, organizer=False),
+                scope=BotCommandScopeAllPrivateChats(), language_code=lang,
+            )
+            await app.bot.set_my_commands(
+                commands(locale, group=True, organizer=False),
+                scope=BotCommandScopeAllGroupChats(), language_code=lang,
+            )
+            for organizer in services.config.organizers.user_ids:
+                try:
+                    await app.bot.set_my_commands(
+                        commands(locale, group=False, organizer=True),
+                        scope=BotCommandScopeChat(organizer), language_code=lang,
+                    )
+                except TelegramError:
+                    log.info("organizer %s has not opened a chat with the bot yet", organizer)
+
+
+async def _post_init(app: LinliApp) -> None:
+    try:
+        await publish_commands(app)
+    except TelegramError:
+        log.exception("could not publish the command lists")
+
+
+def build_application(
+    services: Services,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+    scheduler: bool = True,
+) -> LinliApp:
+    """The bot, wired. `request` replaces HTTP (tests and benchmarks pass a simulator's)."""
+    config = services.config
+    builder = (
+        ApplicationBuilder()
+        .token(config.bot.token or "0:unset")
+        .base_url(config.bot.api_base_url)
+        .base_file_url(config.bot.file_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
+        .context_types(ContextTypes(context=LinliContext))
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    if rate_limit:
+        # Telegram's limits: 30 messages/s overall, 20 per minute per group; 429s are waited out.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    app: LinliApp = builder.build()  # type: ignore[assignment]
+    app.bot_data["services"] = services
+    for group, handler in handler_table():
+        app.add_handler(handler, group=group)
+    app.add_error_handler(on_error)
+    if scheduler and app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _tick_job, interval=config.scheduler.tick_seconds, first=1, name="linli-ticks"
+        )
+    return app
+
+
+async def _tick_job(context: LinliContext) -> None:
+    await run_ticks(context)
+
+
+__all__ = ["FEATURES", "Application", "build_application", "handler_table"]

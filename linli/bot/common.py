@@ -1,0 +1,191 @@
+"""Small helpers every handler shares: who is acting, in which language, and replying."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
+
+from linli.bot.context import LinliContext, Services
+from linli.core.community import Role
+from linli.core.members import Member, display_name, resolve_locale
+from linli.core.outcomes import Refused
+from linli.storage import members as members_db
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The member behind an update, with their language settled."""
+
+    member: Member
+    locale: str
+    user: User
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.member.is_organizer
+
+    def has(self, role: Role) -> bool:
+        return self.member.has(role)
+
+
+def with_config_roles(member: Member, services: Services) -> Member:
+    """Organizers named in the config are organizers whatever the database says."""
+    if member.telegram_id in services.config.organizers.user_ids:
+        return member.with_roles(frozenset({Role.ORGANIZER}))
+    return member
+
+
+async def actor_for(user: User, services: Services) -> Actor:
+    """The member for a Telegram user (created on first contact), and their locale."""
+    name = display_name(user.first_name, user.last_name)
+    member = await members_db.get_member_by_telegram(services.db, user.id)
+    if member is None or member.name != name or member.username != user.username:
+        member = await members_db.ensure_member(
+            services.db, user.id, name, user.username, services.now()
+        )
+    member = with_config_roles(member, services)
+    locale = resolve_locale(
+        member.locale, user.language_code, services.config.community.default_locale
+    )
+    return Actor(member, locale, user)
+
+
+async def load_actor(update: Update, context: LinliContext) -> Actor | None:
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return await actor_for(user, context.services)
+
+
+def locale_of(member: Member, services: Services) -> str:
+    """The language to write to a member in when they are not the one acting (notices, jobs)."""
+    return resolve_locale(member.locale, None, services.config.community.default_locale)
+
+
+def text(context: LinliContext, locale: str, template: str, **values: Any) -> str:
+    return context.services.renderer.render(locale, template, **values)
+
+
+def label(context: LinliContext, locale: str, key: str, **values: Any) -> str:
+    return context.services.renderer.label(locale, key, **values)
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(lbl, callback_data=data) for lbl, data in row] for row in rows]
+    )
+
+
+async def reply(
+    update: Update,
+    context: LinliContext,
+    locale: str,
+    template: str,
+    markup: Markup | None = None,
+    **values: Any,
+) -> Message | None:
+    """Answer in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(
+        chat.id, text(context, locale, template, **values), reply_markup=markup
+    )
+
+
+async def answer(
+    update: Update,
+    context: LinliContext,
+    locale: str,
+    template: str | None = None,
+    *,
+    alert: bool = False,
+    **values: Any,
+) -> None:
+    """Answer a button tap (a toast, or an alert), swallowing 'query is too old'."""
+    query = update.callback_query
+    if query is None:
+        return
+    body = text(context, locale, template, **values) if template else None
+    try:
+        await query.answer(body[:200] if body else None, show_alert=alert)
+    except BadRequest:
+        pass  # the query expired (the bot was down); the edit that follows still tells the user
+
+
+async def refuse(
+    update: Update, context: LinliContext, locale: str, refused: Refused, feature: str
+) -> None:
+    """Say why not, as a toast for a button or a message for a command: `<feature>/refused`."""
+    if update.callback_query is not None:
+        await answer(
+            update, context, locale, f"{feature}/refused", alert=True,
+            reason=refused.reason, detail=refused.detail,
+        )
+    else:
+        await reply(
+            update, context, locale, f"{feature}/refused",
+            reason=refused.reason, detail=refused.detail,
+        )
+
+
+async def edit(
+    query: CallbackQuery, new_text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the message a button sits on; an unchanged edit is not an error for us."""
+    try:
+        if query.message is not None and getattr(query.message, "photo", None):
+            await query.edit_message_caption(new_text, reply_markup=markup)
+        else:
+            await query.edit_message_text(new_text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def notify(context: LinliContext, member: Member, template: str, markup: Markup | None = None, **values: Any) -> bool:
+    """A private message to a member in their language; False if they cannot be reached."""
+    if member.telegram_id is None:
+        return False
+    locale = locale_of(member, context.services)
+    try:
+        await context.bot.send_message(
+            member.telegram_id, text(context, locale, template, **values), reply_markup=markup
+        )
+    except (Forbidden, BadRequest):
+        return False
+    return True
+
+
+def deep_link(context: LinliContext, payload: str = "") -> str:
+    suffix = f"?start={payload}" if payload else ""
+    return f"https://t.me/{context.bot.username}{suffix}"
+
+
+async def stale_button(update: Update, context: LinliContext) -> None:
+    """The last callback handler: a button nothing recognises (old, forwarded or forged)."""
+    actor = await load_actor(update, context)
+    locale = actor.locale if actor else context.services.config.community.default_locale
+    await answer(update, context, locale, "common/stale_button", alert=True)

@@ -1,0 +1,102 @@
+"""Multi-step flows in private chat (onboarding, a report, a new event...), kept in `drafts`.
+
+A feature starts a flow with `start_flow`, and registers a step handler with
+`register_flow(name, handler)`. Every private message that is not a command (text, photo,
+location, anything) goes to the handler of the user's active flow, which looks at
+`draft.step`. A photo with no flow goes to the fallback registered for "photo" (hazard
+reports start that way). `/cancel` ends any flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from linli.bot.common import Actor, is_private, load_actor, reply
+from linli.bot.context import LinliContext
+from linli.storage import drafts as drafts_db
+from linli.storage.drafts import Draft
+
+FlowHandler = Callable[[Update, LinliContext, Actor, Draft], Awaitable[None]]
+Fallback = Callable[[Update, LinliContext, Actor], Awaitable[None]]
+
+_FLOWS: dict[str, FlowHandler] = {}
+_FALLBACKS: dict[str, Fallback] = {}
+
+
+def register_flow(name: str, handler: FlowHandler) -> None:
+    _FLOWS[name] = handler
+
+
+def register_fallback(kind: str, handler: Fallback) -> None:
+    """What to do with a private message of this kind ("photo", "location") when no flow runs."""
+    _FALLBACKS[kind] = handler
+
+
+async def start_flow(
+    context: LinliContext, user_id: int, flow: str, step: str, **data: Any
+) -> Draft:
+    draft = Draft(user_id, flow, step, dict(data))
+    await drafts_db.put_draft(context.services.db, draft, context.services.now())
+    return draft
+
+
+async def save(context: LinliContext, draft: Draft, step: str | None = None) -> None:
+    if step is not None:
+        draft.step = step
+    await drafts_db.put_draft(context.services.db, draft, context.services.now())
+
+
+async def end_flow(context: LinliContext, user_id: int, flow: str | None = None) -> None:
+    await drafts_db.clear_draft(context.services.db, user_id, flow)
+
+
+async def current(context: LinliContext, user_id: int) -> Draft | None:
+    return await drafts_db.get_draft(context.services.db, user_id)
+
+
+def message_kind(update: Update) -> str:
+    message = update.effective_message
+    if message is None:
+        return "none"
+    if message.photo:
+        return "photo"
+    if message.location:
+        return "location"
+    if message.text:
+        return "text"
+    return "other"
+
+
+async def on_private_input(update: Update, context: LinliContext) -> None:
+    """Route a private non-command message to the member's active flow."""
+    actor = await load_actor(update, context)
+    if actor is None or not is_private(update):
+        return
+    draft = await drafts_db.get_draft(context.services.db, actor.user.id)
+    if draft is not None and draft.flow in _FLOWS:
+        await _FLOWS[draft.flow](update, context, actor, draft)
+        return
+    fallback = _FALLBACKS.get(message_kind(update))
+    if fallback is not None:
+        await fallback(update, context, actor)
+        return
+    await reply(update, context, actor.locale, "common/no_flow")
+
+
+async def on_cancel(update: Update, context: LinliContext) -> None:
+    """/cancel: end whatever flow is running."""
+    actor = await load_actor(update, context)
+    if actor is None:
+        return
+    ended = await drafts_db.clear_draft(context.services.db, actor.user.id)
+    await reply(update, context, actor.locale, "common/cancelled", ended=ended)
+
+
+CANCEL_HANDLER = CommandHandler("cancel", on_cancel)
+INPUT_HANDLER = MessageHandler(
+    filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_private_input
+)

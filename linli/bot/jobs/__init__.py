@@ -1,0 +1,36 @@
+"""Scheduled work. Every tick asks the database what is due at `now`, so a restart loses
+nothing and a second run sends nothing twice. Each feature's job module exposes `TICKS`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from linli.bot.context import LinliContext
+
+log = logging.getLogger(__name__)
+
+Tick = Callable[[LinliContext], Awaitable[None]]
+
+
+def all_ticks() -> list[Tick]:
+    """The ordered table of scheduled work (imported late: job modules import handlers' helpers)."""
+    from linli.bot.jobs import broadcasts, events, hazards, polls, rankings, system
+
+    return [
+        *system.TICKS,
+        *hazards.TICKS,  # escalations first: an unacknowledged urgent report is the most pressing
+        *events.TICKS,
+        *polls.TICKS,
+        *broadcasts.TICKS,
+        *rankings.TICKS,
+    ]
+
+
+async def run_ticks(context: LinliContext) -> None:
+    """One pass over everything due; one feature's failure does not stop the others."""
+    for tick in all_ticks():
+        try:
+            await tick(context)
+        except Exception:
+            log.exception("scheduled job %s failed", getattr(tick, "__qualname__", tick))

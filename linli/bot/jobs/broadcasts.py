@@ -1,0 +1,7 @@
+"""Scheduled work for broadcasts."""
+
+from __future__ import annotations
+
+from linli.bot.jobs import Tick
+
+TICKS: list[Tick] = []

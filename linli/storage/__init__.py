@@ -1,0 +1,1 @@
+"""SQLite through aiosqlite: one module per feature, raw parameterised SQL, rows -> core dataclasses."""

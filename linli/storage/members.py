@@ -1,0 +1,232 @@
+"""Members, households and roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from linli.core.clock import from_iso, to_iso
+from linli.core.community import Role
+from linli.core.members import Member, new_referral_code
+from linli.storage.db import Database, Row, Tx
+
+_SELECT = """
+SELECT m.*, h.unit AS unit,
+       (SELECT group_concat(role) FROM member_roles r WHERE r.member_id = m.id) AS roles
+FROM members m LEFT JOIN households h ON h.id = m.household_id
+"""
+
+
+def member_from_row(row: Row) -> Member:
+    roles = frozenset(Role(r) for r in (row["roles"] or "").split(",") if r)
+    if row["household_id"] is not None:
+        roles |= {Role.RESIDENT}
+    return Member(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        name=row["name"],
+        username=row["username"],
+        locale=row["locale"],
+        building_id=row["building_id"],
+        household_id=row["household_id"],
+        unit=row["unit"],
+        roles=roles,
+        verified=bool(row["verified"]),
+        joined=bool(row["joined"]),
+        referral_code=row["referral_code"],
+        referred_by=row["referred_by"],
+        rank_optout=bool(row["rank_optout"]),
+        created_at=from_iso(row["created_at"]),
+    )
+
+
+async def get_member(db: Database | Tx, member_id: int) -> Member | None:
+    row = await db.fetchone(_SELECT + " WHERE m.id = ?", (member_id,))
+    return member_from_row(row) if row else None
+
+
+async def get_member_by_telegram(db: Database | Tx, telegram_id: int) -> Member | None:
+    row = await db.fetchone(_SELECT + " WHERE m.telegram_id = ?", (telegram_id,))
+    return member_from_row(row) if row else None
+
+
+async def get_member_by_username(db: Database | Tx, username: str) -> Member | None:
+    row = await db.fetchone(
+        _SELECT + " WHERE lower(m.username) = lower(?)", (username.removeprefix("@"),)
+    )
+    return member_from_row(row) if row else None
+
+
+async def get_member_by_referral(db: Database | Tx, code: str) -> Member | None:
+    row = await db.fetchone(_SELECT + " WHERE m.referral_code = ?", (code,))
+    return member_from_row(row) if row else None
+
+
+async def find_member(db: Database | Tx, ref: str) -> Member | None:
+    """A member named the way organizers type them: @username, a Telegram id, or #<member id>."""
+    ref = ref.strip()
+    if ref.startswith("@"):
+        return await get_member_by_username(db, ref)
+    if ref.startswith("#") and ref[1:].isdigit():
+        return await get_member(db, int(ref[1:]))
+    if ref.lstrip("-").isdigit():
+        return await get_member_by_telegram(db, int(ref))
+    return await get_member_by_username(db, ref) if ref else None
+
+
+async def ensure_member(
+    db: Database, telegram_id: int, name: str, username: str | None, now: datetime
+) -> Member:
+    """The member for this Telegram user, created on first contact; keeps name and username fresh."""
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            "SELECT id, name, username FROM members WHERE telegram_id = ?", (telegram_id,)
+        )
+        if row is None:
+            member_id = await tx.execute(
+                "INSERT INTO members (telegram_id, name, username, referral_code, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (telegram_id, name, username, new_referral_code(), to_iso(now)),
+            )
+        else:
+            member_id = row["id"]
+            if row["name"] != name or row["username"] != username:
+                await tx.execute(
+                    "UPDATE members SET name = ?, username = ? WHERE id = ?",
+                    (name, username, member_id),
+                )
+        member = await get_member(tx, member_id)
+    assert member is not None
+    return member
+
+
+async def set_locale(db: Database, member_id: int, locale: str | None) -> None:
+    await db.write("UPDATE members SET locale = ? WHERE id = ?", (locale, member_id))
+
+
+async def set_private_chat(db: Database, member_id: int, open_: bool) -> None:
+    await db.write("UPDATE members SET private_chat = ? WHERE id = ?", (int(open_), member_id))
+
+
+async def set_home(
+    db: Database, member_id: int, building_id: str, unit: str, now: datetime
+) -> Member:
+    """Move the member into a household (created on first mention); a move clears verification."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT OR IGNORE INTO households (building_id, unit, created_at) VALUES (?, ?, ?)",
+            (building_id, unit, to_iso(now)),
+        )
+        household_id = await tx.scalar(
+            "SELECT id FROM households WHERE building_id = ? AND unit = ?", (building_id, unit)
+        )
+        await tx.execute(
+            "UPDATE members SET building_id = ?, household_id = ?,"
+            " verified = CASE WHEN household_id IS ? THEN verified ELSE 0 END"
+            " WHERE id = ?",
+            (building_id, household_id, household_id, member_id),
+        )
+        member = await get_member(tx, member_id)
+    assert member is not None
+    return member
+
+
+async def mark_joined(db: Database, member_id: int, referred_by: int | None) -> bool:
+    """Record acceptance of the privacy notice; True the first time only."""
+    async with db.transaction() as tx:
+        changed = await tx.rowcount(
+            "UPDATE members SET joined = 1,"
+            " referred_by = COALESCE(referred_by, ?) WHERE id = ? AND joined = 0",
+            (referred_by, member_id),
+        )
+    return changed == 1
+
+
+async def set_verified(db: Database, member_id: int, by: int | None, now: datetime) -> bool:
+    """Mark the member verified; True if this call verified them (False if they already were)."""
+    changed = await db.write(
+        "UPDATE members SET verified = 1, verified_by = ?, verified_at = ?"
+        " WHERE id = ? AND verified = 0 AND household_id IS NOT NULL",
+        (by, to_iso(now), member_id),
+    )
+    return changed == 1
+
+
+async def grant_role(db: Database, member_id: int, role: Role, by: int, now: datetime) -> bool:
+    async with db.transaction() as tx:
+        changed = await tx.rowcount(
+            "INSERT OR IGNORE INTO member_roles (member_id, role, granted_by, granted_at)"
+            " VALUES (?, ?, ?, ?)",
+            (member_id, role.value, by, to_iso(now)),
+        )
+        if changed:
+            await audit(tx, by, "grant", f"member:{member_id}", role.value, now)
+    return changed == 1
+
+
+async def revoke_role(db: Database, member_id: int, role: Role, by: int, now: datetime) -> bool:
+    async with db.transaction() as tx:
+        changed = await tx.rowcount(
+            "DELETE FROM member_roles WHERE member_id = ? AND role = ?", (member_id, role.value)
+        )
+        if changed:
+            await audit(tx, by, "revoke", f"member:{member_id}", role.value, now)
+    return changed == 1
+
+
+async def set_rank_optout(db: Database, member_id: int, optout: bool) -> None:
+    await db.write("UPDATE members SET rank_optout = ? WHERE id = ?", (int(optout), member_id))
+
+
+async def forget(db: Database, member_id: int, now: datetime) -> None:
+    """Delete the member's personal data; the row stays, anonymous, so ledgers still add up."""
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM member_roles WHERE member_id = ?", (member_id,))
+        await tx.execute(
+            "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"
+            " building_id = NULL, household_id = NULL, verified = 0, verified_by = NULL,"
+            " verified_at = NULL, joined = 0, referred_by = NULL, rank_optout = 1,"
+            " private_chat = 0, forgotten_at = ? WHERE id = ?",
+            (to_iso(now), member_id),
+        )
+
+
+async def members_of_building(db: Database | Tx, building_id: str) -> list[Member]:
+    rows = await db.fetchall(
+        _SELECT + " WHERE m.building_id = ? AND m.telegram_id IS NOT NULL ORDER BY m.id",
+        (building_id,),
+    )
+    return [member_from_row(r) for r in rows]
+
+
+async def members_with_role(db: Database | Tx, role: Role) -> list[Member]:
+    rows = await db.fetchall(
+        _SELECT + " WHERE m.telegram_id IS NOT NULL AND EXISTS (SELECT 1 FROM member_roles r"
+        " WHERE r.member_id = m.id AND r.role = ?) ORDER BY m.id",
+        (role.value,),
+    )
+    return [member_from_row(r) for r in rows]
+
+
+async def building_leaders(db: Database | Tx, building_id: str) -> list[Member]:
+    return [m for m in await members_with_role(db, Role.BUILDING_LEADER) if m.building_id == building_id]
+
+
+async def all_members(db: Database | Tx) -> list[Member]:
+    """Every member still known by Telegram id (not forgotten)."""
+    rows = await db.fetchall(_SELECT + " WHERE m.telegram_id IS NOT NULL ORDER BY m.id")
+    return [member_from_row(r) for r in rows]
+
+
+async def household_members(db: Database | Tx, household_id: int) -> list[Member]:
+    rows = await db.fetchall(_SELECT + " WHERE m.household_id = ? ORDER BY m.id", (household_id,))
+    return [member_from_row(r) for r in rows]
+
+
+async def audit(
+    tx: Tx, actor_id: int | None, action: str, subject: str, detail: str, now: datetime
+) -> None:
+    await tx.execute(
+        "INSERT INTO audit_log (actor_id, action, subject, detail, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (actor_id, action, subject, detail, to_iso(now)),
+    )

@@ -1,0 +1,29 @@
+"""Which Telegram updates were fully handled, so a redelivered one changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from linli.core.clock import to_iso
+from linli.storage.db import Database
+
+
+async def was_handled(db: Database, update_id: int) -> bool:
+    return (
+        await db.scalar("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,))
+        is not None
+    )
+
+
+async def mark_handled(db: Database, update_id: int, now: datetime) -> None:
+    await db.write(
+        "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)",
+        (update_id, to_iso(now)),
+    )
+
+
+async def prune_handled(db: Database, now: datetime, keep: timedelta = timedelta(days=2)) -> int:
+    """Telegram redelivers for at most a day; older ids need not be kept."""
+    return await db.write(
+        "DELETE FROM processed_updates WHERE handled_at < ?", (to_iso(now - keep),)
+    )
