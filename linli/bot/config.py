@@ -117,12 +117,55 @@ class SchedulerSection(Section):
     tick_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
 
 
+# --- Feature sections. Each feature owns its class; keys are documented in config.example.toml.
+
+
+class PointsSection(Section):
+    """Earn rules and caps (points feature)."""
+
+
+class ShopSection(Section):
+    """The rewards catalogue (shop feature)."""
+
+
+class RankingsSection(Section):
+    """Leaderboards and the weekly post (rankings feature)."""
+
+
+class TimebankSection(Section):
+    """Hours ledger settings (timebank feature)."""
+
+
+class HazardsSection(Section):
+    """Report categories, urgency, escalation, follow-up and limits (hazards feature)."""
+
+
+class EventsSection(Section):
+    """Reminders and card refresh (events feature)."""
+
+
+class PollsSection(Section):
+    """Proposals and polls (polls feature)."""
+
+
+class BroadcastsSection(Section):
+    """Bulk messages, the weekly digest, backups (broadcasts feature)."""
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     storage: StorageSection = StorageSection()
     community: CommunitySection = CommunitySection()
     organizers: OrganizersSection = OrganizersSection()
     scheduler: SchedulerSection = SchedulerSection()
+    points: PointsSection = PointsSection()
+    shop: ShopSection = ShopSection()
+    rankings: RankingsSection = RankingsSection()
+    timebank: TimebankSection = TimebankSection()
+    hazards: HazardsSection = HazardsSection()
+    events: EventsSection = EventsSection()
+    polls: PollsSection = PollsSection()
+    broadcasts: BroadcastsSection = BroadcastsSection()
 
     # Where the file was read from: relative paths (the database) are taken from there.
     source: str = ""
