@@ -20,6 +20,7 @@ from linli.bot.common import (
     load_actor,
     locale_of,
     notify,
+    post,
     refuse,
     reply,
     text,
@@ -356,11 +357,7 @@ async def _ask_for_verification(context: LinliContext, member: Member) -> None:
     group = services.config.organizers.group_chat_id
     if group is not None:
         locale = services.config.community.default_locale
-        await context.bot.send_message(
-            group,
-            text(context, locale, "members/join_notice", **values),
-            reply_markup=markup_for(locale),
-        )
+        await post(context, group, locale, "members/join_notice", markup_for(locale), **values)
 
 
 def _place(context: LinliContext, member: Member) -> dict[str, str]:
