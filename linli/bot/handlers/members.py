@@ -388,7 +388,7 @@ async def _verify(
     done = await members_db.set_verified(services.db, target.id, actor.member.id, services.now())
     if done:
         await _after_verified(context, target)
-    values = {
+    values: dict[str, Any] = {
         "target": target,
         "place": _place(context, target),
         "by": actor.member,
@@ -411,7 +411,7 @@ async def _after_verified(context: LinliContext, member: Member) -> None:
         earn = getattr(points_db, "earn", None)
         if earn is not None:
             services = context.services
-            rules = services.config.points.earn_rules(services.config.tz)  # type: ignore[attr-defined]
+            rules = services.config.points.earn_rules(services.config.tz)
             async with services.db.transaction() as tx:
                 credited = await earn(
                     tx,
