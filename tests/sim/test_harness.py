@@ -158,10 +158,10 @@ async def test_restart_keeps_database_and_chats(harness: Harness) -> None:
 async def test_tick_runs_the_scheduler(harness: Harness) -> None:
     await harness.db.write(
         "INSERT INTO processed_updates (update_id, handled_at)"
-        " VALUES (1, '2020-01-01T00:00:00+00:00')"
+        " VALUES (777777, '2020-01-01T00:00:00+00:00')"
     )
     await harness.tick()
-    assert await harness.db.scalar("SELECT count(*) FROM processed_updates") == 0
+    assert not await harness.db.scalar("SELECT 1 FROM processed_updates WHERE update_id = 777777")
 
 
 async def test_make_harness_overrides_config(make_harness: MakeHarness) -> None:
