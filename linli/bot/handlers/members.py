@@ -12,6 +12,7 @@ from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
     answer,
+    deep_link,
     edit,
     is_private,
     keyboard,
@@ -534,6 +535,7 @@ async def on_me(update: Update, context: LinliContext) -> None:
         member=actor.member,
         place=_place(context, actor.member),
         roles=sorted(r.value for r in actor.member.roles),
+        invite_link=deep_link(context, f"ref_{actor.member.referral_code}"),
         **summary,
     )
 
