@@ -125,8 +125,9 @@ async def _by_hand(update: Update, context: LinliContext, rule: Rule) -> None:
         await refuse(update, context, actor.locale, exc.refused, "points")
         return
     balance = await points_db.balance(services.db, target.id)
-    await reply(update, context, actor.locale, "points/by_hand_done", entry=entry, target=target, balance=balance)
-    await notify(context, target, "points/by_hand_notice", entry=entry, balance=balance)
+    shown = {"entry": entry, "moved": abs(entry.amount), "balance": balance}
+    await reply(update, context, actor.locale, "points/by_hand_done", target=target, **shown)
+    await notify(context, target, "points/by_hand_notice", **shown)
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
