@@ -309,3 +309,59 @@ def previous_step(step: str, photo_first: bool, had_duplicates: bool) -> str | N
             continue
         return steps[index]
     return None
+
+
+# --- /reports filters: "/reports new fire heyuan/1" (any order, each optional).
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    statuses: tuple[Status, ...] = tuple(sorted(OPEN_STATUSES, key=list(Status).index))
+    category: str | None = None
+    building_id: str | None = None
+
+    def encode(self) -> str:
+        """Short enough for callback data: "new,acknowledged|fire|heyuan/1" with "" for none."""
+        return "|".join(
+            [",".join(s.value for s in self.statuses), self.category or "", self.building_id or ""]
+        )
+
+    @classmethod
+    def decode(cls, text: str) -> ReportFilter | None:
+        parts = text.split("|")
+        if len(parts) != 3:
+            return None
+        try:
+            statuses = tuple(Status(s) for s in parts[0].split(",") if s)
+        except ValueError:
+            return None
+        return cls(statuses or tuple(Status), parts[1] or None, parts[2] or None)
+
+
+_STATUS_WORDS: dict[str, tuple[Status, ...]] = {
+    "open": tuple(sorted(OPEN_STATUSES, key=list(Status).index)),
+    "all": tuple(Status),
+    "closed": (Status.RESOLVED, Status.REJECTED),
+    **{s.value: (s,) for s in Status},
+    "ack": (Status.ACKNOWLEDGED,),
+    "progress": (Status.IN_PROGRESS,),
+}
+
+
+def parse_filter(
+    args: list[str], category_keys: tuple[str, ...], community: Community
+) -> ReportFilter | Refused:
+    """Words after /reports: a status (open, all, closed, new, acknowledged, in_progress,
+    resolved, rejected), a category key, a building ("heyuan/1", "和苑1号楼")."""
+    result = ReportFilter()
+    for word in args:
+        key = word.strip().lower()
+        if key in _STATUS_WORDS:
+            result = ReportFilter(_STATUS_WORDS[key], result.category, result.building_id)
+        elif key in category_keys:
+            result = ReportFilter(result.statuses, key, result.building_id)
+        elif (building := match_building(word, community)) is not None:
+            result = ReportFilter(result.statuses, result.category, building)
+        else:
+            return Refused("bad_filter", {"word": word[:40]})
+    return result

@@ -170,3 +170,18 @@ def test_back_goes_to_the_previous_step() -> None:
     assert h.previous_step("anonymous", False, had_duplicates=True) == "duplicates"
     assert h.previous_step("confirm", True, had_duplicates=False) == "location"
     assert h.previous_step("description", True, False) == "confirm"
+
+
+def test_report_filters_parse_and_round_trip() -> None:
+    keys = ("fire", "gas")
+    default = h.parse_filter([], keys, COMMUNITY)
+    assert isinstance(default, h.ReportFilter)
+    assert set(default.statuses) == h.OPEN_STATUSES
+    parsed = h.parse_filter(["resolved", "gas", "和苑1号楼"], keys, COMMUNITY)
+    assert parsed == h.ReportFilter((Status.RESOLVED,), "gas", "heyuan/1")
+    assert isinstance(parsed, h.ReportFilter)
+    assert h.ReportFilter.decode(parsed.encode()) == parsed
+    assert h.ReportFilter.decode(default.encode()) == default
+    assert h.parse_filter(["nonsense"], keys, COMMUNITY) == Refused("bad_filter", {"word": "nonsense"})
+    assert h.ReportFilter.decode("bogus|x") is None
+    assert h.ReportFilter.decode("weird||") is None
