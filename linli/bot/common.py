@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,8 @@ from linli.core.community import Role
 from linli.core.members import Member, display_name, resolve_locale
 from linli.core.outcomes import Refused
 from linli.storage import members as members_db
+
+log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -129,10 +133,9 @@ async def answer(
     if query is None:
         return
     body = text(context, locale, template, **values) if template else None
-    try:
+    # A query expires after a while (the bot was down); the edit that follows still tells the user.
+    with contextlib.suppress(BadRequest):
         await query.answer(body[:200] if body else None, show_alert=alert)
-    except BadRequest:
-        pass  # the query expired (the bot was down); the edit that follows still tells the user
 
 
 async def refuse(
@@ -141,13 +144,22 @@ async def refuse(
     """Say why not, as a toast for a button or a message for a command: `<feature>/refused`."""
     if update.callback_query is not None:
         await answer(
-            update, context, locale, f"{feature}/refused", alert=True,
-            reason=refused.reason, detail=refused.detail,
+            update,
+            context,
+            locale,
+            f"{feature}/refused",
+            alert=True,
+            reason=refused.reason,
+            detail=refused.detail,
         )
     else:
         await reply(
-            update, context, locale, f"{feature}/refused",
-            reason=refused.reason, detail=refused.detail,
+            update,
+            context,
+            locale,
+            f"{feature}/refused",
+            reason=refused.reason,
+            detail=refused.detail,
         )
 
 
@@ -165,18 +177,42 @@ async def edit(
             raise
 
 
-async def notify(context: LinliContext, member: Member, template: str, markup: Markup | None = None, **values: Any) -> bool:
+async def notify(
+    context: LinliContext,
+    recipient: Member,
+    template: str,
+    markup: Markup | None = None,
+    **values: Any,
+) -> bool:
     """A private message to a member in their language; False if they cannot be reached."""
-    if member.telegram_id is None:
+    if recipient.telegram_id is None:
         return False
-    locale = locale_of(member, context.services)
+    locale = locale_of(recipient, context.services)
     try:
         await context.bot.send_message(
-            member.telegram_id, text(context, locale, template, **values), reply_markup=markup
+            recipient.telegram_id, text(context, locale, template, **values), reply_markup=markup
         )
     except (Forbidden, BadRequest):
         return False
     return True
+
+
+async def post(
+    context: LinliContext,
+    chat_id: int,
+    locale: str,
+    template: str,
+    markup: Markup | None = None,
+    **values: Any,
+) -> Message | None:
+    """A message to a group (or any chat) that may be gone: None, logged, if it cannot be sent."""
+    try:
+        return await context.bot.send_message(
+            chat_id, text(context, locale, template, **values), reply_markup=markup
+        )
+    except (Forbidden, BadRequest) as exc:
+        log.warning("could not post %s to chat %s: %s", template, chat_id, exc)
+        return None
 
 
 def deep_link(context: LinliContext, payload: str = "") -> str:
