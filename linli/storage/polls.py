@@ -296,10 +296,11 @@ async def reminders_pending(db: Database | Tx) -> list[Poll]:
 
 async def claim_reminder(db: Database, poll_id: int, member_id: int, now: datetime) -> bool:
     """Note that this member is being reminded; False if they already were (never twice)."""
-    changed = await db.write(
-        "INSERT OR IGNORE INTO poll_reminders (poll_id, member_id, sent_at) VALUES (?, ?, ?)",
-        (poll_id, member_id, to_iso(now)),
-    )
+    async with db.transaction() as tx:
+        changed = await tx.rowcount(
+            "INSERT OR IGNORE INTO poll_reminders (poll_id, member_id, sent_at) VALUES (?, ?, ?)",
+            (poll_id, member_id, to_iso(now)),
+        )
     return changed == 1
 
 
