@@ -58,7 +58,9 @@ class StorageSection(Section):
 class CompoundSection(Section):
     id: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    buildings: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1)]
+    buildings: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1)
+    ]
 
     @field_validator("buildings")
     @classmethod
@@ -251,7 +253,8 @@ def load_config(path: str | Path) -> Config:
 
 def require_token(config: Config) -> None:
     if not config.bot.token.strip():
-        raise ConfigError(f"bot.token: missing (set it in the file or in {TOKEN_ENV})")
+        where = f"{config.source}: " if config.source else ""
+        raise ConfigError(f"{where}bot.token: missing (set it in the file or in {TOKEN_ENV})")
 
 
 __all__ = ["SUPPORTED_LOCALES", "Config", "ConfigError", "load_config", "parse_config"]
