@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from telegram import Message
 from telegram.error import (
-    BadRequest,
     ChatMigrated,
     Forbidden,
     RetryAfter,
@@ -42,7 +42,8 @@ from linli.storage.broadcasts import Broadcast, Delivery, Result
 log = logging.getLogger(__name__)
 
 TASKS_KEY = "broadcast_tasks"
-RETRIES_PER_CLAIM = 5  # 429s waited out in place before the row goes back to the queue
+SLEEP_KEY = "broadcast_sleep"
+Sleep = Callable[[float], Awaitable[None]]
 MIN_RETRY_WAIT = 1.0
 PROBLEMS_SHOWN = 15
 
@@ -68,11 +69,12 @@ def start_delivery(app: LinliApp, broadcast_id: int) -> asyncio.Task[None]:
     return task
 
 
-async def wait_deliveries(app: LinliApp, timeout: float) -> None:
-    """Wait (bounded) for every delivery running in this process: for tests and shutdown."""
+async def wait_deliveries(app: LinliApp, seconds: float) -> None:
+    """Wait, at most `seconds`, for every delivery running in this process (tests, tools)."""
     running = [t for t in _tasks(app).values() if not t.done()]
     if running:
-        await asyncio.wait_for(asyncio.gather(*running), timeout)
+        async with asyncio.timeout(seconds):
+            await asyncio.gather(*running)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -87,28 +89,36 @@ async def _send(app: LinliApp, broadcast: Broadcast, chat_id: int) -> Message:
     return await app.bot.send_message(chat_id, broadcast.text)
 
 
-async def send_one(app: LinliApp, broadcast: Broadcast, delivery: Delivery) -> Result:
-    """One recipient: sent, blocked (403), failed (400 and others), or back to pending (429s)."""
+async def send_one(app: LinliApp, broadcast: Broadcast, delivery: Delivery) -> tuple[Result, float]:
+    """One recipient: (sent | blocked (403) | failed (400, others) | pending again, seconds to wait).
+
+    A 429 that gets past the rate limiter puts the row back to pending before the wait, so
+    a stop during the wait leaves nothing in flight.
+    """
     chat_id = delivery.chat_id
-    for _ in range(RETRIES_PER_CLAIM):
+    for _ in range(3):  # at most two hops for a group that became a supergroup
         try:
             message = await _send(app, broadcast, chat_id)
         except RetryAfter as exc:
-            # The rate limiter retries by itself; this is what gets past it: wait, then again.
-            await asyncio.sleep(retry_seconds(exc))
-            continue
+            return Result(delivery.id, DeliveryStatus.PENDING), retry_seconds(exc)
         except ChatMigrated as exc:
             chat_id = exc.new_chat_id  # the group became a supergroup: same group, new id
             continue
         except Forbidden as exc:
-            return Result(delivery.id, DeliveryStatus.BLOCKED, exc.message[:200])
+            return Result(delivery.id, DeliveryStatus.BLOCKED, exc.message[:200]), 0
         except TimedOut:
             # The request may have reached Telegram: never send it again.
-            return Result(delivery.id, DeliveryStatus.FAILED, "timed out (may have arrived)")
-        except (BadRequest, TelegramError) as exc:
-            return Result(delivery.id, DeliveryStatus.FAILED, exc.message[:200])
-        return Result(delivery.id, DeliveryStatus.SENT, message_id=message.message_id)
-    return Result(delivery.id, DeliveryStatus.PENDING)
+            return Result(delivery.id, DeliveryStatus.FAILED, "timed out (may have arrived)"), 0
+        except TelegramError as exc:
+            return Result(delivery.id, DeliveryStatus.FAILED, exc.message[:200]), 0
+        return Result(delivery.id, DeliveryStatus.SENT, message_id=message.message_id), 0
+    return Result(delivery.id, DeliveryStatus.FAILED, "group migrated too often"), 0
+
+
+def sleeper(app: LinliApp) -> Sleep:
+    """How the sender waits out a 429: real time, unless a test drives time with its clock."""
+    sleep: Sleep = app.bot_data.get(SLEEP_KEY, asyncio.sleep)
+    return sleep
 
 
 async def deliver(app: LinliApp, broadcast_id: int) -> None:
@@ -131,8 +141,10 @@ async def deliver(app: LinliApp, broadcast_id: int) -> None:
             claimed = await bc_db.claim_pending(db, broadcast_id, 1, services.now())
             if not claimed:
                 return
-            result = await send_one(app, broadcast, claimed[0])
+            result, wait = await send_one(app, broadcast, claimed[0])
             await bc_db.record_results(db, [result], services.now())
+            if wait:
+                await sleeper(app)(wait)
             async with progress_lock:
                 await show_progress(app, broadcast_id, final=False)
 
