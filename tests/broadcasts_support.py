@@ -6,6 +6,8 @@ from datetime import datetime
 
 from linli.core.community import Binding, NodeKind, Role
 from linli.core.members import Member
+from linli.sim.core import SimGroup, SimUser
+from linli.sim.harness import Harness
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
 from linli.storage.db import Database
@@ -40,3 +42,30 @@ async def bound_group(
     """A group bound to a node or a role team (bound by a stand-in organizer)."""
     binder = await members_db.ensure_member(db, 999_999, "binder", None, now)
     await groups_db.bind_group(db, chat_id, title, Binding(chat_id, kind, target), binder.id, now)
+
+
+async def sim_resident(
+    h: Harness, telegram_id: int, building: str | None, *roles: Role, name: str | None = None
+) -> SimUser:
+    """A joined resident who opened the private chat with the bot (made through storage)."""
+    user = h.user(telegram_id, name or f"居民{telegram_id}")
+    h.sim.start_private(user)
+    h.sim.take_updates()  # their /start was the lead's onboarding; here the row is made directly
+    await resident(h.db, telegram_id, building, h.clock(), *roles, name=user.first_name)
+    return user
+
+
+def sim_bound_group(h: Harness, chat_id: int, title: str) -> SimGroup:
+    """A group with the bot in it (its updates are dropped; bind it with `bound_group`)."""
+    group = h.sim.create_group(chat_id, title, owner=h.organizer)
+    h.sim.add_bot_to_group(group, h.organizer)
+    h.sim.take_updates()
+    return group
+
+
+def sim_organizer(h: Harness, lang: str = "zh-hans") -> SimUser:
+    """The config's organizer (user 1000), with the private chat open."""
+    user = h.sim.users.get(1000) or h.user(1000, "组织者", lang=lang)
+    h.sim.start_private(user)
+    h.sim.take_updates()
+    return user

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from linli.core.community import Community, NodeKind, Role
+from linli.core.community import Binding, Community, NodeKind, Role
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused
 
@@ -66,6 +66,25 @@ def member_recipients(
             continue
         chosen.append(member)
     return chosen
+
+
+def reaches_group(audience: Audience, binding: Binding, community: Community) -> bool:
+    """Does a broadcast to this audience go to the group with this binding?
+
+    The groups any post for the audience goes to (its own, the compound's and community's
+    groups above it), and, for a broadcast, every group bound inside it too: a message to a
+    compound reaches its buildings' groups, one to the community reaches every node's group.
+    """
+    if audience.covers_binding(binding, community):
+        return True
+    if binding.kind is NodeKind.ROLE or audience.kind is NodeKind.ROLE:
+        return False
+    if audience.kind is NodeKind.COMMUNITY:
+        return True
+    if audience.kind is NodeKind.COMPOUND and binding.kind is NodeKind.BUILDING:
+        building = community.building(binding.target)
+        return building is not None and building.compound_id == audience.target
+    return False
 
 
 # --- Telegram's HTML -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from linli.core.broadcasts import (
     Mode,
     Target,
     member_recipients,
+    reaches_group,
 )
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community, Role
@@ -35,6 +36,7 @@ class Broadcast:
     id: int
     created_by: int
     creator_name: str
+    locale: str
     target: Target
     text: str
     photo: str | None
@@ -70,8 +72,12 @@ class Result:
 async def recipients(db: Database | Tx, target: Target, community: Community) -> list[Recipient]:
     """Who a broadcast to this target reaches right now."""
     if target.mode is Mode.GROUPS:
-        groups = await groups_db.groups_for_audience(db, target.audience, community)
-        return [Recipient(g.chat_id, None) for g in groups]
+        groups = await groups_db.bound_groups(db)
+        return [
+            Recipient(g.chat_id, None)
+            for g in groups
+            if g.binding is not None and reaches_group(target.audience, g.binding, community)
+        ]
     members = await members_db.all_members(db)
     return [
         Recipient(m.telegram_id, m.id)
@@ -85,6 +91,7 @@ async def create_broadcast(
     *,
     key: str,
     created_by: int,
+    locale: str,
     target: Target,
     text: str,
     photo: str | None,
@@ -100,11 +107,12 @@ async def create_broadcast(
             if existing is not None:
                 raise RefusedError(Refused("already_confirmed", {"id": existing}))
             broadcast_id = await tx.execute(
-                "INSERT INTO broadcasts (confirm_key, created_by, mode, audience, role, text,"
-                " photo, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?)",
+                "INSERT INTO broadcasts (confirm_key, created_by, locale, mode, audience, role, text,"
+                " photo, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?)",
                 (
                     key,
                     created_by,
+                    locale,
                     target.mode.value,
                     target.audience.encode(),
                     target.role.value if target.role else None,
@@ -151,6 +159,7 @@ def _broadcast(row: Row) -> Broadcast:
         id=row["id"],
         created_by=row["created_by"],
         creator_name=row["creator_name"],
+        locale=row["locale"],
         target=Target(
             Mode(row["mode"]),
             Audience.decode(row["audience"]),

@@ -46,7 +46,10 @@ async def test_recipients_for_groups_and_members(db: Database) -> None:
     async def chats(target: Target) -> list[int]:
         return sorted(r.chat_id for r in await bc_db.recipients(db, target, COMMUNITY))
 
-    assert await chats(Target(Mode.GROUPS, Audience(NodeKind.COMMUNITY))) == [-1]
+    # the community reaches every node's group (not the teams'); a compound its buildings'
+    assert await chats(Target(Mode.GROUPS, Audience(NodeKind.COMMUNITY))) == [-4, -3, -2, -1]
+    assert await chats(Target(Mode.GROUPS, Audience(NodeKind.COMPOUND, "heyuan"))) == [-3, -2, -1]
+    assert await chats(Target(Mode.GROUPS, Audience(NodeKind.COMPOUND, "lihu"))) == [-4, -1]
     assert await chats(Target(Mode.GROUPS, Audience(NodeKind.BUILDING, "heyuan/1"))) == [-3, -2, -1]
     assert await chats(Target(Mode.GROUPS, Audience(NodeKind.ROLE, "volunteer"))) == [-5]
     assert await chats(Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY))) == [11, 12]
@@ -59,7 +62,7 @@ async def test_recipients_for_groups_and_members(db: Database) -> None:
 async def _create(db: Database, key: str = "k1", n: int = 5) -> Broadcast:
     organizer = await resident(db, 1000, None, NOW, Role.ORGANIZER, name="王主任")
     created = await bc_db.create_broadcast(
-        db, key=key, created_by=organizer.id,
+        db, key=key, created_by=organizer.id, locale="zh-CN",
         target=Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY)), text="<b>停水</b>",
         photo=None, recipients=[Recipient(100 + i, None) for i in range(n)], now=NOW,
     )
@@ -72,12 +75,12 @@ async def test_create_once_per_key_and_never_for_nobody(db: Database) -> None:
     assert created.counts == Counts(pending=5)
     assert created.creator_name == "王主任" and created.status == "sending"
     again = await bc_db.create_broadcast(
-        db, key="k1", created_by=created.created_by, target=created.target, text="x",
+        db, key="k1", created_by=created.created_by, locale="en", target=created.target, text="x",
         photo=None, recipients=[Recipient(1, None)], now=NOW,
     )
     assert again == Refused("already_confirmed", {"id": created.id})
     nobody = await bc_db.create_broadcast(
-        db, key="k2", created_by=created.created_by, target=created.target, text="x",
+        db, key="k2", created_by=created.created_by, locale="en", target=created.target, text="x",
         photo=None, recipients=[], now=NOW,
     )
     assert nobody == Refused("nobody")

@@ -111,7 +111,7 @@ def _scopes(context: LinliContext, actor: Actor, mode: str) -> InlineKeyboardMar
                     callbacks.pack("bc", "s", f"c{index}"),
                 ),
                 (
-                    label(context, loc, "broadcasts.scope_buildings"),
+                    label(context, loc, "broadcasts.scope_buildings", name=compound.name),
                     callbacks.pack("bc", "c", index),
                 ),
             ]
@@ -390,6 +390,7 @@ async def _on_confirm(update: Update, context: LinliContext, actor: Actor) -> bo
         services.db,
         key=parsed[1],
         created_by=actor.member.id,
+        locale=actor.locale,
         target=target,
         text=draft.data["text"],
         photo=draft.data["photo"],

@@ -25,7 +25,6 @@ from telegram.error import (
     TimedOut,
 )
 
-from linli.bot.common import locale_of
 from linli.bot.context import LinliApp, LinliContext, Services
 from linli.bot.jobs import Tick
 from linli.core.broadcasts import (
@@ -158,12 +157,6 @@ async def deliver(app: LinliApp, broadcast_id: int) -> None:
         await send_report(app, broadcast_id)
 
 
-def _organizer_locale(services: Services, member: Any) -> str:
-    if member is None:
-        return services.config.community.default_locale
-    return locale_of(member, services)
-
-
 def audience_values_of(target: Target, services: Services) -> dict[str, Any]:
     """Template values naming who a broadcast is for."""
     kind, name = audience_label_parts(target.audience, services.community)
@@ -193,9 +186,7 @@ async def show_progress(app: LinliApp, broadcast_id: int, *, final: bool) -> Non
         final=final,
     ):
         return
-    creator = await members_db.get_member(services.db, broadcast.created_by)
-    locale = _organizer_locale(services, creator)
-    text = progress_text(services, locale, broadcast, broadcast.counts, final=final)
+    text = progress_text(services, broadcast.locale, broadcast, broadcast.counts, final=final)
     if text == broadcast.progress_text:
         return  # nothing changed since the last edit: Telegram would answer "not modified"
     try:
@@ -231,7 +222,7 @@ async def send_report(app: LinliApp, broadcast_id: int) -> None:
         return
     problems = await bc_db.problems(services.db, broadcast_id, limit=PROBLEMS_SHOWN)
     text = services.renderer.render(
-        _organizer_locale(services, creator),
+        broadcast.locale,
         "broadcasts/report",
         id=broadcast.id,
         counts=broadcast.counts,

@@ -6,6 +6,7 @@ CREATE TABLE broadcasts (
     id               INTEGER PRIMARY KEY,
     confirm_key      TEXT NOT NULL UNIQUE,
     created_by       INTEGER NOT NULL REFERENCES members(id),
+    locale           TEXT NOT NULL,              -- the organizer's language, for progress and report
     mode             TEXT NOT NULL,              -- groups | members
     audience         TEXT NOT NULL,              -- core.members.Audience.encode()
     role             TEXT,                       -- members mode: only members with this role
