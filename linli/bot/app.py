@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from typing import Any, cast
 
 from telegram import (
     BotCommand,
@@ -205,8 +205,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     if rate_limit:
         # Telegram's limits: 30 messages/s overall, 20 per minute per group; 429s are waited out.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
-    app: LinliApp = builder.build()  # type: ignore[assignment]
+        builder = builder.rate_limiter(cast(Any, AIORateLimiter(max_retries=5)))
+    app: LinliApp = builder.build()
     app.bot_data["services"] = services
     for group, handler in handler_table():
         app.add_handler(handler, group=group)

@@ -20,6 +20,7 @@ from linli.bot.common import (
     load_actor,
     locale_of,
     notify,
+    post,
     refuse,
     reply,
     text,
@@ -356,11 +357,7 @@ async def _ask_for_verification(context: LinliContext, member: Member) -> None:
     group = services.config.organizers.group_chat_id
     if group is not None:
         locale = services.config.community.default_locale
-        await context.bot.send_message(
-            group,
-            text(context, locale, "members/join_notice", **values),
-            reply_markup=markup_for(locale),
-        )
+        await post(context, group, locale, "members/join_notice", markup_for(locale), **values)
 
 
 def _place(context: LinliContext, member: Member) -> dict[str, str]:
@@ -391,7 +388,7 @@ async def _verify(
     done = await members_db.set_verified(services.db, target.id, actor.member.id, services.now())
     if done:
         await _after_verified(context, target)
-    values = {
+    values: dict[str, Any] = {
         "target": target,
         "place": _place(context, target),
         "by": actor.member,
@@ -414,7 +411,7 @@ async def _after_verified(context: LinliContext, member: Member) -> None:
         earn = getattr(points_db, "earn", None)
         if earn is not None:
             services = context.services
-            rules = services.config.points.earn_rules(services.config.tz)  # type: ignore[attr-defined]
+            rules = services.config.points.earn_rules(services.config.tz)
             async with services.db.transaction() as tx:
                 credited = await earn(
                     tx,
