@@ -113,7 +113,9 @@ async def on_error(update: object, context: LinliContext) -> None:
     """Log the error and tell the organizers' group in one short line."""
     log.error("error while handling an update", exc_info=context.error)
     group = context.services.config.organizers.group_chat_id
-    if group is None or isinstance(context.error, TelegramError) and "retry" in str(context.error):
+    if group is None or (
+        isinstance(context.error, TelegramError) and "retry" in str(context.error)
+    ):
         return
     kind = type(context.error).__name__ if context.error else "Error"
     locale = context.services.config.community.default_locale
@@ -122,7 +124,10 @@ async def on_error(update: object, context: LinliContext) -> None:
         await context.bot.send_message(
             group,
             context.services.renderer.render(
-                locale, "common/error_notice", kind=kind, update_id=update_id,
+                locale,
+                "common/error_notice",
+                kind=kind,
+                update_id=update_id,
                 detail=html.unescape(str(context.error))[:300],
             ),
         )
@@ -148,20 +153,23 @@ async def publish_commands(app: LinliApp) -> None:
     default = services.config.community.default_locale
     for locale in SUPPORTED_LOCALES:
         code = locale.split("-")[0]
-        for lang in ([None, code] if locale == default else [code]):
+        for lang in [None, code] if locale == default else [code]:
             await app.bot.set_my_commands(
                 commands(locale, group=False, organizer=False),
-                scope=BotCommandScopeAllPrivateChats(), language_code=lang,
+                scope=BotCommandScopeAllPrivateChats(),
+                language_code=lang,
             )
             await app.bot.set_my_commands(
                 commands(locale, group=True, organizer=False),
-                scope=BotCommandScopeAllGroupChats(), language_code=lang,
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=lang,
             )
             for organizer in services.config.organizers.user_ids:
                 try:
                     await app.bot.set_my_commands(
                         commands(locale, group=False, organizer=True),
-                        scope=BotCommandScopeChat(organizer), language_code=lang,
+                        scope=BotCommandScopeChat(organizer),
+                        language_code=lang,
                     )
                 except TelegramError:
                     log.info("organizer %s has not opened a chat with the bot yet", organizer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,10 +130,9 @@ async def answer(
     if query is None:
         return
     body = text(context, locale, template, **values) if template else None
-    try:
+    # A query expires after a while (the bot was down); the edit that follows still tells the user.
+    with contextlib.suppress(BadRequest):
         await query.answer(body[:200] if body else None, show_alert=alert)
-    except BadRequest:
-        pass  # the query expired (the bot was down); the edit that follows still tells the user
 
 
 async def refuse(
@@ -141,13 +141,22 @@ async def refuse(
     """Say why not, as a toast for a button or a message for a command: `<feature>/refused`."""
     if update.callback_query is not None:
         await answer(
-            update, context, locale, f"{feature}/refused", alert=True,
-            reason=refused.reason, detail=refused.detail,
+            update,
+            context,
+            locale,
+            f"{feature}/refused",
+            alert=True,
+            reason=refused.reason,
+            detail=refused.detail,
         )
     else:
         await reply(
-            update, context, locale, f"{feature}/refused",
-            reason=refused.reason, detail=refused.detail,
+            update,
+            context,
+            locale,
+            f"{feature}/refused",
+            reason=refused.reason,
+            detail=refused.detail,
         )
 
 
@@ -165,7 +174,13 @@ async def edit(
             raise
 
 
-async def notify(context: LinliContext, member: Member, template: str, markup: Markup | None = None, **values: Any) -> bool:
+async def notify(
+    context: LinliContext,
+    member: Member,
+    template: str,
+    markup: Markup | None = None,
+    **values: Any,
+) -> bool:
     """A private message to a member in their language; False if they cannot be reached."""
     if member.telegram_id is None:
         return False

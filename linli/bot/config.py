@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from linli.core.community import Building, Community, Compound, building_id
 from linli.core.members import SUPPORTED_LOCALES, Verification
+from linli.core.points import EarnRules
 
 TOKEN_ENV = "LINLI_BOT_TOKEN"
 
@@ -58,7 +60,9 @@ class StorageSection(Section):
 class CompoundSection(Section):
     id: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    buildings: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1)]
+    buildings: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1)
+    ]
 
     @field_validator("buildings")
     @classmethod
@@ -120,20 +124,107 @@ class SchedulerSection(Section):
 # --- Feature sections. Each feature owns its class; keys are documented in config.example.toml.
 
 
+Points = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class EarnAmounts(Section):
+    """Points each deed earns."""
+
+    verified_report: Points = 10
+    urgent_bonus: Points = 5
+    attendance: Points = 5
+    volunteer_hour: Points = 10  # per hour confirmed in the time bank
+    referral: Points = 20
+
+
+class DailyCaps(Section):
+    """The most one member earns from each rule in one local day; 0 = no cap."""
+
+    verified_report: Points = 50
+    urgent_bonus: Points = 25
+    attendance: Points = 20
+    volunteer_hour: Points = 80
+    referral: Points = 100
+    award: Points = 0
+
+
 class PointsSection(Section):
     """Earn rules and caps (points feature)."""
+
+    earn: EarnAmounts = EarnAmounts()
+    daily_caps: DailyCaps = DailyCaps()
+    # The most one /award or /deduct may move.
+    award_max: Annotated[int, Field(ge=1, le=100_000)] = 500
+    # Entries shown by /points.
+    history_size: Annotated[int, Field(ge=1, le=30)] = 8
+
+    def earn_rules(self, tz: ZoneInfo) -> EarnRules:
+        return EarnRules(
+            amounts=self.earn.model_dump(),
+            daily_caps=self.daily_caps.model_dump(),
+            tz=tz,
+            award_max=self.award_max,
+        )
+
+
+class ShopItemSection(Section):
+    key: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name_en: Annotated[str, Field(max_length=64)] = ""
+    description: Annotated[str, Field(max_length=300)] = ""
+    price: Annotated[int, Field(ge=1, le=100_000)]
+    stock: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    active: bool = True
 
 
 class ShopSection(Section):
     """The rewards catalogue (shop feature)."""
 
+    # Items created in the database on start when their key is new; later edits are
+    # made in the chat (/shopadmin) and are not overwritten by the config.
+    items: list[ShopItemSection] = Field(default_factory=list)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_keys(cls, value: list[ShopItemSection]) -> list[ShopItemSection]:
+        keys = [i.key for i in value]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"duplicate item key {key!r}")
+        return value
+
 
 class RankingsSection(Section):
     """Leaderboards and the weekly post (rankings feature)."""
 
+    # Lines on one leaderboard.
+    size: Annotated[int, Field(ge=3, le=50)] = 10
+    # The weekly post: day (mon..sun) and local time HH:MM; weekly_post = false turns it off.
+    weekly_post: bool = True
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+    # A weekly post missed by more than this many hours (the bot was down) is skipped.
+    catch_up_hours: Annotated[int, Field(ge=1, le=167)] = 72
+
+    @property
+    def weekday(self) -> int:
+        return ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(self.weekly_day)
+
+    @property
+    def at(self) -> time:
+        hours, minutes = self.weekly_time.split(":")
+        return time(int(hours), int(minutes))
+
 
 class TimebankSection(Section):
     """Hours ledger settings (timebank feature)."""
+
+    # Confirmed hours come from the community pool instead of the receiver's balance.
+    from_pool: bool = False
+    # How far below zero a member's hours may go (hours; 0 = never negative).
+    floor_hours: Annotated[float, Field(ge=0, le=1000)] = 10.0
+    # The most one logged service may count (hours).
+    max_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
 
 
 class HazardsSection(Section):
@@ -267,7 +358,8 @@ def load_config(path: str | Path) -> Config:
 
 def require_token(config: Config) -> None:
     if not config.bot.token.strip():
-        raise ConfigError(f"bot.token: missing (set it in the file or in {TOKEN_ENV})")
+        where = f"{config.source}: " if config.source else ""
+        raise ConfigError(f"{where}bot.token: missing (set it in the file or in {TOKEN_ENV})")
 
 
 __all__ = ["SUPPORTED_LOCALES", "Config", "ConfigError", "load_config", "parse_config"]

@@ -151,3 +151,63 @@ class Audience:
 
 def building_of(member: Member, community: Community) -> Building | None:
     return community.building(member.building_id) if member.building_id else None
+
+
+@dataclass(frozen=True, slots=True)
+class StartIntent:
+    """What a /start deep link asks for: plain, rider, ref_<code>, report, checkin_<code>."""
+
+    kind: str  # "plain" | "rider" | "referral" | "report" | "checkin" | "unknown"
+    arg: str = ""
+
+
+_PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def parse_start_payload(payload: str | None) -> StartIntent:
+    if not payload:
+        return StartIntent("plain")
+    if not _PAYLOAD_RE.match(payload):
+        return StartIntent("unknown")
+    if payload == "rider":
+        return StartIntent("rider")
+    if payload == "report":
+        return StartIntent("report")
+    for prefix, kind in (("ref_", "referral"), ("checkin_", "checkin")):
+        if payload.startswith(prefix) and len(payload) > len(prefix):
+            return StartIntent(kind, payload[len(prefix) :])
+    return StartIntent("unknown")
+
+
+def parse_role(text: str) -> Role | None:
+    """A grantable role by its name ("volunteer", "building_leader", ...), else None."""
+    try:
+        role = Role(text.strip().lower())
+    except ValueError:
+        return None
+    return role if role is not Role.RESIDENT else None
+
+
+def parse_binding(args: list[str], community: Community, chat_id: int) -> Binding | Refused:
+    """`/bind community`, `/bind compound <id>`, `/bind building <compound>/<name>`, `/bind role <role>`."""
+    if not args:
+        return Refused("bind_usage")
+    kind_text, rest = args[0].lower(), " ".join(args[1:]).strip()
+    try:
+        kind = NodeKind(kind_text)
+    except ValueError:
+        return Refused("bind_usage")
+    if kind is NodeKind.COMMUNITY:
+        return Binding(chat_id, kind, "")
+    if kind is NodeKind.COMPOUND:
+        if community.compound(rest) is None:
+            return Refused("unknown_compound", {"value": rest})
+        return Binding(chat_id, kind, rest)
+    if kind is NodeKind.BUILDING:
+        if community.building(rest) is None:
+            return Refused("unknown_building", {"value": rest})
+        return Binding(chat_id, kind, rest)
+    role = parse_role(rest) if rest else None
+    if role is None:
+        return Refused("unknown_role", {"value": rest})
+    return Binding(chat_id, kind, role.value)

@@ -31,7 +31,13 @@ async def put_draft(db: Database, draft: Draft, now: datetime) -> None:
         "INSERT INTO drafts (user_id, flow, step, data, updated_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,"
         " data = excluded.data, updated_at = excluded.updated_at",
-        (draft.user_id, draft.flow, draft.step, json.dumps(draft.data, ensure_ascii=False), to_iso(now)),
+        (
+            draft.user_id,
+            draft.flow,
+            draft.step,
+            json.dumps(draft.data, ensure_ascii=False),
+            to_iso(now),
+        ),
     )
 
 
@@ -39,6 +45,4 @@ async def clear_draft(db: Database, user_id: int, flow: str | None = None) -> bo
     """End the user's flow (only if it is `flow`, when given); True if one was ended."""
     if flow is None:
         return await db.write("DELETE FROM drafts WHERE user_id = ?", (user_id,)) == 1
-    return (
-        await db.write("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)) == 1
-    )
+    return await db.write("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)) == 1

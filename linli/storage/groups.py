@@ -53,7 +53,9 @@ async def bind_group(
             " bound_by = excluded.bound_by, updated_at = excluded.updated_at",
             (chat_id, title, binding.kind.value, binding.target, by, to_iso(now), to_iso(now)),
         )
-        await audit(tx, by, "bind", f"chat:{chat_id}", binding.kind.value + ":" + binding.target, now)
+        await audit(
+            tx, by, "bind", f"chat:{chat_id}", binding.kind.value + ":" + binding.target, now
+        )
 
 
 async def unbind_group(db: Database, chat_id: int, by: int, now: datetime) -> bool:

@@ -208,7 +208,9 @@ async def members_with_role(db: Database | Tx, role: Role) -> list[Member]:
 
 
 async def building_leaders(db: Database | Tx, building_id: str) -> list[Member]:
-    return [m for m in await members_with_role(db, Role.BUILDING_LEADER) if m.building_id == building_id]
+    return [
+        m for m in await members_with_role(db, Role.BUILDING_LEADER) if m.building_id == building_id
+    ]
 
 
 async def all_members(db: Database | Tx) -> list[Member]:
@@ -230,3 +232,17 @@ async def audit(
         " VALUES (?, ?, ?, ?, ?)",
         (actor_id, action, subject, detail, to_iso(now)),
     )
+
+
+async def pending_verification(db: Database | Tx, building_id: str | None = None) -> list[Member]:
+    """Joined residents waiting for their household to be confirmed (one building, or all)."""
+    sql = _SELECT + (
+        " WHERE m.joined = 1 AND m.verified = 0 AND m.household_id IS NOT NULL"
+        " AND m.telegram_id IS NOT NULL"
+    )
+    params: tuple[str, ...] = ()
+    if building_id is not None:
+        sql += " AND m.building_id = ?"
+        params = (building_id,)
+    rows = await db.fetchall(sql + " ORDER BY m.id LIMIT 50", params)
+    return [member_from_row(r) for r in rows]

@@ -1,0 +1,198 @@
+"""`linli`: run the bot, try it in the simulator, check the config, migrate, export, back up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from linli.bot.config import Config, ConfigError, load_config, require_token
+from linli.bot.context import Services
+from linli.bot.render import Renderer
+from linli.core.clock import system_clock
+from linli.storage.db import Database
+
+log = logging.getLogger("linli")
+DEFAULT_CONFIG = "config.toml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "func", _default)
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"linli: config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="linli",
+        description="Linli (邻里): community self-governance in Telegram group chats. "
+        "With no command: run the bot if a token is configured, else start the demo.",
+    )
+    parser.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="config file (TOML)")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run the bot (polling, or webhook if configured)")
+    run.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="config file (TOML)")
+    run.set_defaults(func=_run)
+
+    check = sub.add_parser("check-config", help="validate the config file and summarise it")
+    check.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="config file (TOML)")
+    check.set_defaults(func=_check_config)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations and exit")
+    migrate.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="config file (TOML)")
+    migrate.set_defaults(func=_migrate)
+
+    demo = sub.add_parser(
+        "demo", help="the bot against a local Telegram simulator, in this terminal"
+    )
+    demo.add_argument("--script", help="play a script file and print the transcript")
+    demo.set_defaults(func=_demo)
+
+    try:
+        from linli.bot import exports_cli
+    except ImportError:  # pragma: no cover - only while the exports module is absent
+        pass
+    else:
+        exports_cli.add_subcommands(sub)
+    return parser
+
+
+def _default(args: argparse.Namespace) -> int:
+    """No command: run for real when a token is configured, otherwise the demo."""
+    path = Path(args.config)
+    config = load_config(path) if path.exists() else None
+    import os
+
+    from linli.bot.config import TOKEN_ENV
+
+    token = (config.bot.token if config else "") or os.environ.get(TOKEN_ENV, "")
+    if config is not None and token:
+        return _run(args)
+    print(
+        "linli: no bot token configured, so starting the demo against the built-in "
+        "Telegram simulator.\n"
+        "       To run for real: copy config.example.toml to config.toml, set bot.token "
+        f"(or {TOKEN_ENV}), then `linli run`.\n",
+        file=sys.stderr,
+    )
+    return _demo(argparse.Namespace(script=None))
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and the URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    require_token(config)
+    community = config.structure()
+    buildings = sum(len(c.buildings) for c in community.compounds)
+    mode = "webhook " + config.bot.webhook.url if config.bot.webhook.enabled else "polling"
+    print(f"config ok: {args.config}")
+    print(
+        f"  community: {community.name} ({config.community.timezone}, {config.community.default_locale})"
+    )
+    print(f"  compounds: {len(community.compounds)}, buildings: {buildings}")
+    for compound in community.compounds:
+        names = ", ".join(b.name for b in compound.buildings)
+        print(f"    {compound.id}: {compound.name} — {names}")
+    print(f"  verification: {config.community.verification.value}")
+    print(
+        f"  organizers: {len(config.organizers.user_ids)}, group: {config.organizers.group_chat_id}"
+    )
+    print(f"  updates: {mode}; database: {config.database_path}")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+
+    async def go() -> None:
+        db = await Database.open(config.database_path, migrate=False)
+        try:
+            applied = await db.migrate()
+        finally:
+            await db.close()
+        for m in applied:
+            print(f"applied {m.version:04d} {m.name}: {m.description}")
+        print(f"database {config.database_path} is up to date")
+
+    asyncio.run(go())
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    require_token(config)
+    _setup_logging()
+    asyncio.run(serve(config))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from linli.sim import demo
+
+    argv = ["--script", args.script] if getattr(args, "script", None) else []
+    return demo.main(argv)
+
+
+async def open_services(config: Config) -> Services:
+    db = await Database.open(config.database_path)
+    return Services(config, db, system_clock, Renderer(config.tz), config.structure())
+
+
+async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set): polling, or a webhook server if configured."""
+    from linli.bot.app import build_application
+
+    services = await open_services(config)
+    app = build_application(services)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        hook = config.bot.webhook
+        if hook.enabled:
+            await app.updater.start_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=hook.path,
+                webhook_url=f"{hook.url.rstrip('/')}/{hook.path}",
+                secret_token=hook.secret_token or None,
+            )
+        else:
+            await app.updater.start_polling(timeout=config.bot.polling_timeout)
+        await app.start()
+        log.info("linli is running as @%s", app.bot.username)
+        await stop.wait()
+    finally:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await services.db.close()

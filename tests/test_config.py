@@ -1,0 +1,114 @@
+"""The config file: the example is valid, and a bad one is one clear line and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from linli.bot.config import ConfigError, load_config, parse_config
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "config.example.toml"
+
+
+def test_example_config_is_valid_and_describes_the_demo_community() -> None:
+    config = load_config(EXAMPLE)
+    community = config.structure()
+    assert [c.id for c in community.compounds] == ["heyuan", "lihu"]
+    assert community.building("heyuan/2") is not None
+    assert config.community.timezone == "Asia/Shanghai"
+    assert config.community.default_locale == "zh-CN"
+
+
+def test_every_key_in_the_example_is_commented() -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or stripped.startswith("["):
+            continue
+        commented = "#" in stripped or (i > 0 and lines[i - 1].strip().startswith("#"))
+        assert commented, f"line {i + 1} has no comment: {line}"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"bot": {"tokn": "x"}}, "bot.tokn: unknown key"),
+        ({"bot": {"polling_timeout": "30"}}, "bot.polling_timeout: wrong type"),
+        (
+            {"community": {"timezone": "Mars/Olympus"}},
+            "community.timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            {"community": {"compounds": [{"id": "a", "name": "A", "buildings": ["1", "1"]}]}},
+            "community.compounds[0].buildings: duplicate building '1'",
+        ),
+        ({"community": {"verification": "anyone"}}, "community.verification: must be one of"),
+        ({"organizers": {"user_ids": ["me"]}}, "organizers.user_ids[0]: wrong type"),
+    ],
+)
+def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_environment_token_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINLI_BOT_TOKEN", "42:from-env")
+    assert parse_config({"bot": {"token": "1:file"}}).bot.token == "42:from-env"
+
+
+def _linli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "linli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[bot]\ntoken = ""\n', "bot.token: missing"),
+        (
+            '[bot]\ntoken = "1:x"\n[community]\ntimezone = "Nowhere/Land"\n',
+            "community.timezone: unknown time zone",
+        ),
+        ('[bot]\ntoken = "1:x"\nsurprise = 1\n', "bot.surprise: unknown key"),
+        ('[bot\ntoken = "1:x"\n', "not valid TOML"),
+    ],
+)
+def test_check_config_prints_one_line_and_exits_2(tmp_path: Path, body: str, expected: str) -> None:
+    (tmp_path / "bad.toml").write_text(body, encoding="utf-8")
+    result = _linli("check-config", "-c", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_summarises_a_good_file(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace('token = ""', 'token = "1:abc"', 1)
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    result = _linli("check-config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "config ok" in result.stdout
+    assert "heyuan: 和苑小区 — 1, 2, 3" in result.stdout
+
+
+def test_migrate_creates_the_database(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace('token = ""', 'token = "1:abc"', 1)
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    first = _linli("migrate", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001 foundation" in first.stdout
+    again = _linli("migrate", cwd=tmp_path)
+    assert "applied" not in again.stdout and "up to date" in again.stdout
