@@ -120,6 +120,11 @@ class Harness:
         self.sim.allowed_updates = frozenset(str(kind) for kind in Update.ALL_TYPES)
         self.db = await Database.open(self.config.database_path)
         await self._build()
+        group_id = self.config.organizers.group_chat_id
+        if group_id is not None:
+            # The organizers' group exists, with the bot in it, as in any real deployment.
+            self.group(group_id, "组织者群", [self.organizer])
+            await self.process()
         return self
 
     async def __aexit__(
