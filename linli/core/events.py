@@ -567,3 +567,80 @@ def ics_filename(event: Event) -> str:
 
 def offsets_from_minutes(minutes: Sequence[int]) -> list[timedelta]:
     return [timedelta(minutes=m) for m in minutes]
+
+
+# --- The /newevent steps ------------------------------------------------------------------
+
+SKIP = "-"  # typed (or the Skip button) for an optional step
+TEXT_STEPS = ("title", "description", "when", "place", "capacity", "deadline", "points", "weeks")
+_ORDER = (
+    "kind",
+    "title",
+    "description",
+    "when",
+    "place",
+    "capacity",
+    "deadline",
+    "points",
+    "audience",
+    "weeks",
+    "preview",
+)
+
+
+def next_step(draft: EventDraft, step: str) -> str:
+    """The step after `step`; only a care service asks how many weeks it repeats."""
+    following = _ORDER[_ORDER.index(step) + 1] if step in _ORDER[:-1] else "preview"
+    if following == "weeks" and draft.kind is not EventKind.CARE:
+        return "preview"
+    return following
+
+
+def apply_text(
+    draft: EventDraft, step: str, text: str, tz: ZoneInfo, now: datetime
+) -> Refused | None:
+    """Put what the organizer typed for `step` into the draft, or say why not (nothing changes)."""
+    skipping = text.strip() == SKIP
+    if step == "title":
+        value = clean_line(text, "title", TITLE_MAX)
+        if isinstance(value, Refused):
+            return value
+        draft.title = value
+    elif step == "description":
+        value = "" if skipping else clean_text(text, "description", DESCRIPTION_MAX)
+        if isinstance(value, Refused):
+            return value
+        draft.description = value
+    elif step == "when":
+        span = parse_span(text, tz, now)
+        if isinstance(span, Refused):
+            return span
+        refused = validate_times(span[0], span[1], span[0], now)
+        if refused is not None:
+            return refused
+        draft.starts_at, draft.ends_at = span
+        if draft.deadline is not None and draft.deadline > span[0]:
+            draft.deadline = None
+    elif step == "place":
+        value = clean_line(text, "place", PLACE_MAX)
+        if isinstance(value, Refused):
+            return value
+        draft.place = value
+    elif step in ("capacity", "points", "weeks"):
+        high = {"capacity": CAPACITY_MAX, "points": POINTS_MAX, "weeks": REPEAT_WEEKS_MAX}[step]
+        number = parse_count(text, step, 1 if step == "weeks" else 0, high)
+        if isinstance(number, Refused):
+            return number
+        setattr(draft, step, number)
+    elif step == "deadline":
+        assert draft.starts_at is not None and draft.ends_at is not None
+        deadline = draft.starts_at if skipping else parse_when(text, tz, now)
+        if isinstance(deadline, Refused):
+            return deadline
+        refused = validate_times(draft.starts_at, draft.ends_at, deadline, now)
+        if refused is not None:
+            return refused
+        draft.deadline = None if skipping else deadline
+    else:
+        return Refused("use_buttons")
+    return None
