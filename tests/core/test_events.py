@@ -77,8 +77,15 @@ def event(**changes: object) -> Event:
 
 def member(**changes: object) -> Member:
     values: dict[str, object] = dict(
-        id=5, telegram_id=55, name="王阿姨", username=None, locale=None,
-        building_id="heyuan/1", household_id=1, unit="201", joined=True,
+        id=5,
+        telegram_id=55,
+        name="王阿姨",
+        username=None,
+        locale=None,
+        building_id="heyuan/1",
+        household_id=1,
+        unit="201",
+        joined=True,
     )
     values.update(changes)
     return Member(**values)  # type: ignore[arg-type]
@@ -111,7 +118,9 @@ def test_parse_when_without_year_means_the_next_one() -> None:
 
 
 def test_parse_when_refuses_nonsense_with_an_example() -> None:
-    assert parse_when("tomorrow", TZ, NOW) == Refused("bad_datetime", {"example": "2026-12-05 14:00"})
+    assert parse_when("tomorrow", TZ, NOW) == Refused(
+        "bad_datetime", {"example": "2026-12-05 14:00"}
+    )
     assert isinstance(parse_when("2026-02-30 10:00", TZ, NOW), Refused)
     assert isinstance(parse_when("12-05 25:00", TZ, NOW), Refused)
     assert isinstance(parse_when("12-05 14:61", TZ, NOW), Refused)
@@ -181,26 +190,33 @@ def test_times_must_make_sense() -> None:
     assert validate_times(START, end, START + timedelta(minutes=1), NOW) == Refused(
         "deadline_after_start"
     )
-    assert validate_times(START, end, NOW - timedelta(minutes=1), NOW) == Refused(
-        "deadline_past"
-    )
+    assert validate_times(START, end, NOW - timedelta(minutes=1), NOW) == Refused("deadline_past")
     assert validate_times(START, end, START, NOW) is None
 
 
 def test_weekly_care_series_and_publishing_ahead() -> None:
     draft = EventDraft(
-        kind=EventKind.CARE, title="助老理发", place="活动室", starts_at=START,
-        ends_at=START + timedelta(hours=2), audience=Audience(NodeKind.COMMUNITY), weeks=4,
+        kind=EventKind.CARE,
+        title="助老理发",
+        place="活动室",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        audience=Audience(NodeKind.COMMUNITY),
+        weeks=4,
         deadline=START - timedelta(hours=12),
     )
     assert validate_draft(draft, NOW) is None
     plan = occurrences(draft, NOW)
     assert [o.starts_at for o in plan] == [START + timedelta(weeks=i) for i in range(4)]
-    assert [o.deadline for o in plan] == [START - timedelta(hours=12) + timedelta(weeks=i) for i in range(4)]
+    assert [o.deadline for o in plan] == [
+        START - timedelta(hours=12) + timedelta(weeks=i) for i in range(4)
+    ]
     assert plan[0].publish_at == NOW
     assert plan[3].publish_at == START + timedelta(weeks=3) - timedelta(days=7)
     lecture = EventDraft.from_data({**draft.to_data(), "kind": "lecture"})
-    assert validate_draft(lecture, NOW) == Refused("out_of_range", {"field": "weeks", "min": 1, "max": 12})
+    assert validate_draft(lecture, NOW) == Refused(
+        "out_of_range", {"field": "weeks", "min": 1, "max": 12}
+    )
     assert EventDraft.from_data(draft.to_data()) == draft
 
 

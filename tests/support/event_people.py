@@ -23,7 +23,9 @@ async def resident(
     joined: bool = True,
 ) -> Member:
     """A member who joined: household in `building`, verified, with `roles`."""
-    member = await members_db.ensure_member(db, telegram_id, name or f"居民{telegram_id}", None, now)
+    member = await members_db.ensure_member(
+        db, telegram_id, name or f"居民{telegram_id}", None, now
+    )
     await members_db.set_home(db, member.id, building, unit, now)
     await members_db.set_verified(db, member.id, None, now)
     if joined:
