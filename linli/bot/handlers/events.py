@@ -6,6 +6,7 @@ run by linli/bot/jobs/events.py, so whatever a handler could not finish, the nex
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -463,12 +464,11 @@ async def _tell_actor(
     **values: Any,
 ) -> None:
     """A private line to the member who just tapped (in a group too), in their language."""
-    try:
+    # No private chat yet (Forbidden): the tap's answer already told them.
+    with contextlib.suppress(Forbidden, BadRequest):
         await context.bot.send_message(
             actor.user.id, text(context, actor.locale, template, **values), reply_markup=markup
         )
-    except (Forbidden, BadRequest):
-        pass  # no private chat yet: the tap's answer already told them
 
 
 def _mine_markup(context: LinliContext, locale: str, event: Event) -> InlineKeyboardMarkup:
