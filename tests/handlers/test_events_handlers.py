@@ -283,3 +283,43 @@ async def test_checkin_awards_points_once(harness: Harness) -> None:
     h.clock.set(START + timedelta(hours=3))
     await h.send(b, f"/checkin {event.checkin_code}")
     assert "签到已关闭" in h.last_text(b)
+
+
+async def test_weekly_care_service_for_one_compound(harness: Harness) -> None:
+    h = harness
+    inside = await neighbour(h, 2701, "王芳", building="lihu/A")
+    outside = await neighbour(h, 2702, "李雷", building="heyuan/1")
+    group = await community_group(h, inside, outside)
+    org = h.organizer
+    await h.send(org, "/newevent")
+    await h.press(org, "照料服务")
+    await h.send(org, "一老一小 托管")
+    await h.send(org, "下午看护孩子，陪伴老人")
+    await h.send(org, "12-05 14:00-16:00")
+    await h.send(org, "丽湖活动室")
+    await h.send(org, "0")
+    await h.send(org, "-")
+    await h.send(org, "5")
+    await h.press(org, "丽湖小区")
+    assert "一共办几周" in h.last_text(org)
+    await h.send(org, "13")
+    assert "周数须在 1 到 12 之间" in h.last_text(org)
+    await h.send(org, "3")
+    assert "每周重复，共 3 次" in h.last_text(org)
+    await h.press(org, "发布")
+    await h.callback(org, "ev:np")  # the publish tap replayed creates nothing more
+    assert "已经发布或已放弃" in (h.alerts(org)[-1].text or "")
+    assert await h.db.scalar("SELECT count(*) FROM events") == 3
+    cards = [t for t in h.texts(group) if "一老一小" in t]
+    assert len(cards) == 1 and "面向：丽湖小区" in cards[0] and "名额不限" in cards[0]
+    await h.press(outside, "报名", chat=group)
+    assert "不在报名范围" in (h.alerts(outside)[-1].text or "")
+    await h.press(inside, "报名", chat=group)
+    assert "报名成功" in (h.alerts(inside)[-1].text or "")
+    # The next week's card is posted a week ahead by the scheduler.
+    h.clock.set(START + timedelta(hours=3))
+    await h.tick()
+    assert len([t for t in h.texts(group) if "一老一小" in t]) == 2
+    await h.press(inside, "📅 加入日历", chat=group)
+    document = h.last(inside)
+    assert document is not None and document.document is not None
