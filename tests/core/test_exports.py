@@ -17,7 +17,7 @@ TABLE = (
     ["id", "name", "amount", "when", "note"],
     [
         [1, "王芳", 10, datetime(2026, 11, 26, 2, 0, tzinfo=UTC), None],
-        [2, "=HYPERLINK(\"http://evil\")", -5, "2026-11-26T02:00:00+00:00", "a,b\n\"c\""],
+        [2, '=HYPERLINK("http://evil")', -5, "2026-11-26T02:00:00+00:00", 'a,b\n"c"'],
     ],
 )
 
@@ -29,7 +29,7 @@ def test_csv_reads_back_with_the_csv_module() -> None:
     assert rows == [
         ["id", "name", "amount", "when", "note"],
         ["1", "王芳", "10", "2026-11-26 10:00:00", ""],
-        ["2", "'=HYPERLINK(\"http://evil\")", "-5", "2026-11-26T02:00:00+00:00", "a,b\n\"c\""],
+        ["2", '\'=HYPERLINK("http://evil")', "-5", "2026-11-26T02:00:00+00:00", 'a,b\n"c"'],
     ]
 
 
@@ -39,7 +39,7 @@ def test_xlsx_reads_back_with_openpyxl_and_keeps_types() -> None:
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["id", "name", "amount", "when", "note"]
     assert rows[1] == [1, "王芳", 10, datetime(2026, 11, 26, 10, 0), None]
-    assert rows[2][1] == "'=HYPERLINK(\"http://evil\")" and rows[2][2] == -5
+    assert rows[2][1] == '\'=HYPERLINK("http://evil")' and rows[2][2] == -5
     assert sheet.cell(3, 2).data_type == "s"  # text, not a formula
 
 

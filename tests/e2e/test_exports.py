@@ -36,24 +36,64 @@ async def _populate(config_path: Path) -> None:
         await resident(db, 12, "main/1", datetime(2026, 11, 20, tzinfo=UTC), name="李雷")
         async with db.transaction() as tx:
             await points_db.award(
-                tx, member_id=a.id, amount=5, reason="清扫楼道", actor_id=a.id, key="k1",
-                rules=config.points.earn_rules(config.tz), now=NOW,
+                tx,
+                member_id=a.id,
+                amount=5,
+                reason="清扫楼道",
+                actor_id=a.id,
+                key="k1",
+                rules=config.points.earn_rules(config.tz),
+                now=NOW,
             )
     finally:
         await db.close()
 
 
-def test_export_members_and_points(config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_members_and_points(
+    config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     asyncio.run(_populate(config_path))
     out = tmp_path / "m.csv"
-    assert main(["export", "members", "-c", str(config_path), "--since", "2026-11-25", "-o", str(out)]) == 0
+    assert (
+        main(["export", "members", "-c", str(config_path), "--since", "2026-11-25", "-o", str(out)])
+        == 0
+    )
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
     assert len(rows) == 1 and "name" not in rows[0] and rows[0]["building"] == "1"
-    assert main(["export", "members", "-c", str(config_path), "--include-personal", "--format", "xlsx", "-o", str(tmp_path / "m.xlsx")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "members",
+                "-c",
+                str(config_path),
+                "--include-personal",
+                "--format",
+                "xlsx",
+                "-o",
+                str(tmp_path / "m.xlsx"),
+            ]
+        )
+        == 0
+    )
     sheet = load_workbook(tmp_path / "m.xlsx")["members"]
     names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == ["王芳", "李雷"]
-    assert main(["export", "points", "-c", str(config_path), "--format", "xlsx", "-o", str(tmp_path / "p.xlsx")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "points",
+                "-c",
+                str(config_path),
+                "--format",
+                "xlsx",
+                "-o",
+                str(tmp_path / "p.xlsx"),
+            ]
+        )
+        == 0
+    )
     sheet = load_workbook(tmp_path / "p.xlsx")["points"]
     header = [c.value for c in sheet[1]]
     entry = dict(zip(header, [c.value for c in sheet[2]], strict=True))
@@ -77,7 +117,8 @@ async def test_backup_under_concurrent_writes_is_intact(config_path: Path, tmp_p
             async with db.transaction() as tx:
                 await tx.execute(
                     "INSERT INTO audit_log (actor_id, action, subject, detail, created_at)"
-                    " VALUES (NULL, 'load', ?, ?, ?)", (f"row:{n}", "x" * 500, NOW.isoformat()),
+                    " VALUES (NULL, 'load', ?, ?, ?)",
+                    (f"row:{n}", "x" * 500, NOW.isoformat()),
                 )
             n += 1
             await asyncio.sleep(0)
@@ -98,7 +139,11 @@ async def test_backup_under_concurrent_writes_is_intact(config_path: Path, tmp_p
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == 2
-        assert 0 < conn.execute("SELECT count(*) FROM audit_log WHERE action = 'load'").fetchone()[0] <= written
+        assert (
+            0
+            < conn.execute("SELECT count(*) FROM audit_log WHERE action = 'load'").fetchone()[0]
+            <= written
+        )
     finally:
         conn.close()
     # an existing file is not overwritten without --force

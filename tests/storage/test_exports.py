@@ -31,7 +31,9 @@ async def db(tmp_path: Path) -> Database:
 
 
 async def test_members_without_and_with_personal_data(db: Database) -> None:
-    a = await resident(db, 11, "heyuan/1", NOW - timedelta(days=10), Role.VOLUNTEER, name="王芳", unit="3-201")
+    a = await resident(
+        db, 11, "heyuan/1", NOW - timedelta(days=10), Role.VOLUNTEER, name="王芳", unit="3-201"
+    )
     b = await resident(db, 12, "lihu/A", NOW, name="李雷")
     gone = await resident(db, 13, "lihu/A", NOW, name="走了")
     await members_db.forget(db, gone.id, NOW)
@@ -41,7 +43,10 @@ async def test_members_without_and_with_personal_data(db: Database) -> None:
     assert "王芳" not in repr(rows) and "3-201" not in repr(rows)
     first = dict(zip(headers, rows[0], strict=True))
     assert (first["compound"], first["building"], first["roles"], first["verified"]) == (
-        "heyuan", "1", "resident volunteer", True,
+        "heyuan",
+        "1",
+        "resident volunteer",
+        True,
     )
     headers, rows = await exports_db.export_members(db, NOW - timedelta(days=1), True)
     assert [dict(zip(headers, r, strict=True))["name"] for r in rows] == ["李雷"]

@@ -31,7 +31,9 @@ async def _organizer(update: Update, context: LinliContext) -> Actor | None:
 
 
 def _formats(context: LinliContext, actor: Actor, what: str) -> list[list[tuple[str, str]]]:
-    lbl = lambda key: label(context, actor.locale, f"exports.{key}")  # noqa: E731
+    def lbl(key: str) -> str:
+        return label(context, actor.locale, f"exports.{key}")
+
     rows = [[(lbl("csv"), callbacks.pack("ex", "f", what, "csv", 0)),
              (lbl("xlsx"), callbacks.pack("ex", "f", what, "xlsx", 0))]]  # fmt: skip
     base = what.partition("@")[0]
