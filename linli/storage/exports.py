@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from linli.core.outcomes import Refused
 from linli.storage.db import Database
 
 Table = tuple[list[str], list[list[Any]]]
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 Exporter = Callable[[Database, datetime | None], Awaitable[Table]]
 
 
@@ -69,7 +70,8 @@ async def export_table(
     function = _function(found.module, found.function) if found else None
     if function is None:
         return None
-    table: Table = await function(db, since)
+    # Every exporter gets a real instant (some features' exporters do not accept None).
+    table: Table = await function(db, since or _BEGINNING)
     return table
 
 
@@ -77,7 +79,7 @@ async def open311(db: Database, since: datetime | None) -> list[dict[str, Any]] 
     function = _function("hazards", "open311_reports")
     if function is None:
         return None
-    items: list[dict[str, Any]] = await function(db, since)
+    items: list[dict[str, Any]] = await function(db, since or _BEGINNING)
     return items
 
 
