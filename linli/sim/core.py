@@ -610,8 +610,9 @@ class Simulator:
     def _enqueue(self, kind: str, payload: JSON) -> JSON | None:
         if not self._wants(kind):
             return None
-        update = {"update_id": next(self._update_ids), kind: payload}
-        self._all_updates[update["update_id"]] = update
+        update_id = next(self._update_ids)
+        update: JSON = {"update_id": update_id, kind: payload}
+        self._all_updates[update_id] = update
         self._push(update)
         return update
 
@@ -632,7 +633,7 @@ class Simulator:
         uid = update_id if update_id is not None else max(self._all_updates)
         if uid not in self._all_updates:
             raise SimError(f"no update {uid}")
-        update = json.loads(json.dumps(self._all_updates[uid]))
+        update: JSON = json.loads(json.dumps(self._all_updates[uid]))
         self._push(update)
         return update
 
@@ -1025,7 +1026,7 @@ class Simulator:
     async def _send_media(self, p: JSON, f: Files, kind: str) -> JSON:
         chat_id = self._writable(p.get("chat_id"))
         caption = p.get("caption")
-        text, entities = ("", [])
+        text, entities = _no_text()
         if caption:
             text, entities = self._parse(
                 caption, p.get("parse_mode"), p.get("caption_entities"), caption=True
@@ -1061,7 +1062,7 @@ class Simulator:
                 raise bad_request(f"unsupported media type {kind!r} in the simulator")
             file = self._input_file({"media": item.get("media")}, f, "media", kind)
             caption = item.get("caption")
-            text, entities = ("", [])
+            text, entities = _no_text()
             if caption:
                 text, entities = self._parse(
                     caption,
@@ -1171,7 +1172,7 @@ class Simulator:
         if message.photo is None and message.document is None:
             raise bad_request("there is no caption in the message to edit")
         caption = p.get("caption")
-        text, entities = ("", [])
+        text, entities = _no_text()
         if caption:
             text, entities = self._parse(
                 caption, p.get("parse_mode"), p.get("caption_entities"), caption=True
@@ -1842,6 +1843,10 @@ def _command_entities(text: str) -> list[Entity]:
         length = len(match.group(0).encode("utf-16-le")) // 2
         entities.append(Entity("bot_command", offset, length))
     return entities
+
+
+def _no_text() -> tuple[str, list[Entity]]:
+    return "", []
 
 
 def _label_core(text: str) -> str:

@@ -459,12 +459,12 @@ async def _interactive(
         if get not in done:
             get.cancel()
             break
-        line = get.result()
-        if line is None:
+        typed = get.result()
+        if typed is None:
             out.write("\n")
             break
         try:
-            if not _interactive_step(demo, line.strip(), out):
+            if not _interactive_step(demo, typed.strip(), out):
                 break
         except (StepFailed, SimError) as exc:
             out.write(f"  ! {exc}\n")
