@@ -57,14 +57,24 @@ async def serve(args: argparse.Namespace) -> dict[str, Any]:
 
     app.process_update = timed
     app.add_error_handler(on_error)
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler  # a dev tool: pip install pyinstrument
+
+        profiler = Profiler(interval=0.0005, async_mode="disabled")
     try:
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
         await app.updater.start_polling(poll_interval=0.0, timeout=10)
         await app.start()
+        if profiler is not None:
+            profiler.start()
         await asyncio.wait_for(done.wait(), args.within)
     finally:
+        if profiler is not None:
+            profiler.stop()
+            args.profile.write_text(profiler.output_text(color=False, show_all=False))
         if app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -84,6 +94,7 @@ def main() -> None:
     parser.add_argument("--expect", type=int, required=True)
     parser.add_argument("--within", type=float, default=300.0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     result = asyncio.run(serve(args))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sys
 import time
@@ -36,6 +37,7 @@ from linli.sim.server import SimServer
 
 M = "1 throughput"
 USERS = 60
+PROFILE = bool(os.environ.get("BENCH_PROFILE"))  # profile the HTTP bot processes (pyinstrument)
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[str, list[float]]  # kind -> seconds per update
 
@@ -51,6 +53,7 @@ class Bot:
         self.rates: dict[str, list[float]] = {"inproc": [], "http": []}
         self.latency: dict[str, Samples] = {"inproc": defaultdict(list), "http": defaultdict(list)}
         self.errors: list[str] = []
+        self.calls_per_update: list[float] = []
 
 
 async def _process(bot: Bot, data: dict[str, Any]) -> float:
@@ -72,6 +75,7 @@ async def in_process(bot: Bot, plan_: list[tuple[str, int, int]]) -> None:
 
 async def over_http(bot: Bot, plan_: list[tuple[str, int, int]], server: SimServer, workdir: Path) -> None:
     kinds = {mix.inject(bot.sim, kind, user, nth, bot.targets): kind for kind, user, nth in plan_}
+    calls_before = len(bot.sim.calls)
     out = workdir / f"http-{bot.name}.json"
     out.unlink(missing_ok=True)
     if bot.name == "linli":
@@ -83,6 +87,7 @@ async def over_http(bot: Bot, plan_: list[tuple[str, int, int]], server: SimServ
         args = ["bare", "--api-base", server.api_base_url, "--token", community.TOKEN]
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.httpbot", *args, "--expect", str(len(kinds)), "--out", str(out),
+        *(["--profile", str(workdir / f"profile-{bot.name}.txt")] if PROFILE else []),
         cwd=ROOT,
     )
     code = await proc.wait()
@@ -92,6 +97,8 @@ async def over_http(bot: Bot, plan_: list[tuple[str, int, int]], server: SimServ
     spans = {int(k): v for k, v in result["updates"].items()}
     if result["errors"]:
         bot.errors.extend(result["first_errors"])
+    # Bot API calls the updates caused (getUpdates is not recorded; start-up calls are few).
+    bot.calls_per_update.append((len(bot.sim.calls) - calls_before) / len(spans))
     first = min(s for s, _ in spans.values())
     last = max(e for _, e in spans.values())
     bot.rates["http"].append(len(spans) / (last - first))
@@ -152,6 +159,10 @@ def rows(plan: Plan, found: dict[str, bool], linli: Bot, bare: Bot) -> list[Row]
             Row(M, f"{title}: ratio Linli/bare", ratio, "", goal or "(reported)",
                 (ratio >= 0.8) if goal else None)
         )
+    out.append(
+        Row(M, "Bot API calls per update: Linli (HTTP)", median(linli.calls_per_update), "",
+            note=f"bare {median(bare.calls_per_update):.2f}")
+    )
     for kind in mix.KINDS:
         item = f"latency {kind}: p50 / p99 ms"
         if not found[kind]:
