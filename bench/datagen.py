@@ -58,8 +58,7 @@ def generate(path: Path, members: int, entries: int, seed: int = 9) -> Generated
 async def generate_async(path: Path, members: int, entries: int, seed: int = 9) -> Generated:
     """`generate`, from inside an event loop (the rows are written in a worker thread)."""
     started = time.perf_counter()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    await asyncio.to_thread(_remove, path)
     await _migrate(path)
     await asyncio.to_thread(_fill, path, members, entries, seed)
     return Generated(path, members, entries, time.perf_counter() - started, size_on_disk(path))
@@ -82,6 +81,11 @@ def _fill(path: Path, members: int, entries: int, seed: int) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
     finally:
         conn.close()
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def size_on_disk(path: Path) -> int:
@@ -160,9 +164,7 @@ def _ledger(conn: sqlite3.Connection, members: int, entries: int, rng: random.Ra
         if rule in SCORED_RULES:
             daily[(member, day)] += amount
         reference = f"H-{n:05d}" if rule in (Rule.VERIFIED_REPORT, Rule.URGENT_BONUS) else ""
-        rows.append(
-            (n, member, amount, rule, "", reference, f"bench:{n}", None, day, to_iso(when))
-        )
+        rows.append((n, member, amount, rule, "", reference, f"bench:{n}", None, day, to_iso(when)))
         if len(rows) == 50_000:
             _insert_entries(conn, rows)
             rows = []

@@ -82,11 +82,19 @@ def open_chats(sim: Simulator, users: Sequence[int]) -> None:
     sim.started.add(ORGANIZER)
 
 
-def schedule(kinds: Sequence[str], users: Sequence[int], count: int, start: int = 0) -> list[tuple[str, int, int]]:
+def schedule(
+    kinds: Sequence[str], users: Sequence[int], count: int, start: int = 0
+) -> list[tuple[str, int, int]]:
     """(kind, user, n) for updates start..start+count: kinds round robin, users in turn."""
     out = []
     for n in range(start, start + count):
-        out.append((kinds[n % len(kinds)], users[(n // len(kinds)) % len(users)], n // len(kinds) // len(users)))
+        out.append(
+            (
+                kinds[n % len(kinds)],
+                users[(n // len(kinds)) % len(users)],
+                n // len(kinds) // len(users),
+            )
+        )
     return out
 
 

@@ -59,7 +59,9 @@ async def ensure_database(plan: Plan, entries: int) -> tuple[Path, float | None]
 def sample_members(members: int, count: int = 24) -> list[int]:
     """Members from the busiest (id 1: the power law's head) to the quietest."""
     head = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233]
-    spread = [max(1, members * k // (count - len(head) + 1)) for k in range(1, count - len(head) + 1)]
+    spread = [
+        max(1, members * k // (count - len(head) + 1)) for k in range(1, count - len(head) + 1)
+    ]
     return [m for m in head if m <= members] + spread
 
 
@@ -99,7 +101,9 @@ def operations(services: Services) -> dict[str, Op]:
                 mine = await rankings_db.member_standing(db, member_id, days, where)
                 return lines, mine
 
-            async def households(member_id: int, days: Any = days, where_of: Any = where_of) -> object:
+            async def households(
+                member_id: int, days: Any = days, where_of: Any = where_of
+            ) -> object:
                 return await rankings_db.household_board(
                     db, days, where_of(member_id), BOARD_SIZE, None
                 )
@@ -153,7 +157,9 @@ async def run(plan: Plan) -> list[Row]:
         finally:
             await services.db.close()
     rows: list[Row] = []
-    size_note = f"{plan.members:,} members; {plan.entries_small:,} vs {plan.entries_large:,} ledger entries"
+    size_note = (
+        f"{plan.members:,} members; {plan.entries_small:,} vs {plan.entries_large:,} ledger entries"
+    )
     for name, small in timings["small"].items():
         large = timings["large"][name]
         ratio = large / small
@@ -171,11 +177,18 @@ async def run(plan: Plan) -> list[Row]:
     if "event sign-up + cancel" not in timings["small"]:
         rows.append(Row(M, "event sign-up + cancel", None, note="n/a (feature missing)"))
     rows.append(
-        Row(M, "database size on disk (large)", datagen.size_on_disk(large_path) / 1e6, "MB",
-            note=size_note)
+        Row(
+            M,
+            "database size on disk (large)",
+            datagen.size_on_disk(large_path) / 1e6,
+            "MB",
+            note=size_note,
+        )
     )
     if large_gen is not None:
-        rows.append(Row(M, "generating the large database", large_gen, "s", note="seeded, one transaction"))
+        rows.append(
+            Row(M, "generating the large database", large_gen, "s", note="seeded, one transaction")
+        )
     return rows
 
 

@@ -73,7 +73,9 @@ async def in_process(bot: Bot, plan_: list[tuple[str, int, int]]) -> None:
     bot.rates["inproc"].append(len(plan_) / total)
 
 
-async def over_http(bot: Bot, plan_: list[tuple[str, int, int]], server: SimServer, workdir: Path) -> None:
+async def over_http(
+    bot: Bot, plan_: list[tuple[str, int, int]], server: SimServer, workdir: Path
+) -> None:
     kinds = {mix.inject(bot.sim, kind, user, nth, bot.targets): kind for kind, user, nth in plan_}
     calls_before = len(bot.sim.calls)
     out = workdir / f"http-{bot.name}.json"
@@ -86,7 +88,14 @@ async def over_http(bot: Bot, plan_: list[tuple[str, int, int]], server: SimServ
     else:
         args = ["bare", "--api-base", server.api_base_url, "--token", community.TOKEN]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.httpbot", *args, "--expect", str(len(kinds)), "--out", str(out),
+        sys.executable,
+        "-m",
+        "bench.httpbot",
+        *args,
+        "--expect",
+        str(len(kinds)),
+        "--out",
+        str(out),
         *(["--profile", str(workdir / f"profile-{bot.name}.txt")] if PROFILE else []),
         cwd=ROOT,
     )
@@ -156,12 +165,23 @@ def rows(plan: Plan, found: dict[str, bool], linli: Bot, bare: Bot) -> list[Row]
         out.append(Row(M, f"{title}: Linli updates/s", median(lr), "/s", note=note))
         out.append(Row(M, f"{title}: bare echo bot updates/s", median(br), "/s"))
         out.append(
-            Row(M, f"{title}: ratio Linli/bare", ratio, "", goal or "(reported)",
-                (ratio >= 0.8) if goal else None)
+            Row(
+                M,
+                f"{title}: ratio Linli/bare",
+                ratio,
+                "",
+                goal or "(reported)",
+                (ratio >= 0.8) if goal else None,
+            )
         )
     out.append(
-        Row(M, "Bot API calls per update: Linli (HTTP)", median(linli.calls_per_update), "",
-            note=f"bare {median(bare.calls_per_update):.2f}")
+        Row(
+            M,
+            "Bot API calls per update: Linli (HTTP)",
+            median(linli.calls_per_update),
+            "",
+            note=f"bare {median(bare.calls_per_update):.2f}",
+        )
     )
     for kind in mix.KINDS:
         item = f"latency {kind}: p50 / p99 ms"
@@ -170,12 +190,24 @@ def rows(plan: Plan, found: dict[str, bool], linli: Bot, bare: Bot) -> list[Row]
             continue
         http, inproc = linli.latency["http"][kind], linli.latency["inproc"][kind]
         out.append(
-            Row(M, item + " (HTTP)", percentile(http, 50) * 1e3, "ms", note=
-                f"p99 {percentile(http, 99) * 1e3:.1f} ms; in process "
-                f"{percentile(inproc, 50) * 1e3:.1f} / {percentile(inproc, 99) * 1e3:.1f} ms")
+            Row(
+                M,
+                item + " (HTTP)",
+                percentile(http, 50) * 1e3,
+                "ms",
+                note=f"p99 {percentile(http, 99) * 1e3:.1f} ms; in process "
+                f"{percentile(inproc, 50) * 1e3:.1f} / {percentile(inproc, 99) * 1e3:.1f} ms",
+            )
         )
     if linli.errors:
-        out.append(Row(M, "errors in Linli's handlers (HTTP)", float(len(linli.errors)), note=linli.errors[0][:80]))
+        out.append(
+            Row(
+                M,
+                "errors in Linli's handlers (HTTP)",
+                float(len(linli.errors)),
+                note=linli.errors[0][:80],
+            )
+        )
     return out
 
 
