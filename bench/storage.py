@@ -192,6 +192,10 @@ async def run(plan: Plan) -> list[Row]:
     return rows
 
 
+def size_label(plan: Plan) -> str:
+    return f"{_k(plan.members)} members, {_k(plan.entries_large)} entries"
+
+
 def _k(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
 
