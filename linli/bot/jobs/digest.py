@@ -365,7 +365,8 @@ def _grouped_barh(
         bars = ax.barh(positions, values, height=height * 0.92, color=color, label=name)
         ax.bar_label(bars, labels=[str(v) if v else "" for v in values], padding=4, fontsize=18)
     ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
+    # Room for at least four groups, top down: one busy category keeps normal-sized bars.
+    ax.set_ylim(max(len(labels), 4) - 0.5, -0.5)
     ax.set_xlim(0, max(1, top) * 1.15)
     ax.xaxis.set_visible(False)
     ax.spines["bottom"].set_visible(False)
