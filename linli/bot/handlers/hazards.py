@@ -488,6 +488,7 @@ async def _send(update: Update, context: LinliContext, actor: Actor, draft: Draf
         return
     if anonymous:
         await hazards_db.checkpoint(services.db)
+    await _drop_keyboard(update)
     await reply(update, context, locale, "hazards/sent", r=report_view(context, report, locale),
                 followup=followup or "")
     await post_cards(context, report)
@@ -514,7 +515,8 @@ async def _flow_button(update: Update, context: LinliContext, actor: Actor, acti
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
         return
     await answer(update, context, actor.locale)
-    await _drop_keyboard(update)
+    if action != "send":  # a refused send keeps its button, to try again later
+        await _drop_keyboard(update)
     if action == "back":
         await _go_back(update, context, actor, draft)
     elif action == "cat":
