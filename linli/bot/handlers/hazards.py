@@ -6,7 +6,6 @@ Anonymous reports: nothing here logs, stores or forwards who sent them (see stor
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from typing import Any
 
@@ -454,14 +453,16 @@ async def _go_back(update: Update, context: LinliContext, actor: Actor, draft: D
 
 
 # In-process only: the hourly limit for anonymous reports cannot be counted in the database
-# without linking them to their sender, so it lives in memory and is lost on restart.
-_ANON_SENT: dict[int, deque[float]] = {}
+# without linking them to their sender, so it lives in the application's memory (bot_data,
+# never persisted) and is forgotten on restart.
+_ANON_KEY = "hazards.anonymous_sent"
 
 
-def _anonymous_allowed(user_id: int, per_hour: int) -> bool:
-    now = time.monotonic()
-    sent = _ANON_SENT.setdefault(user_id, deque())
-    while sent and now - sent[0] > 3600:
+def _anonymous_allowed(context: LinliContext, user_id: int, per_hour: int) -> bool:
+    now = context.services.now().timestamp()
+    seen: dict[int, deque[float]] = context.bot_data.setdefault(_ANON_KEY, {})
+    sent = seen.setdefault(user_id, deque())
+    while sent and now - sent[0] >= 3600:
         sent.popleft()
     if len(sent) >= per_hour:
         return False
@@ -474,7 +475,7 @@ async def _send(update: Update, context: LinliContext, actor: Actor, draft: Draf
     per_hour = services.config.hazards.max_reports_per_hour
     new = _new_report(draft, anonymous=anonymous)
     followup = rules.new_followup_code() if anonymous else None
-    if anonymous and not _anonymous_allowed(actor.user.id, per_hour):
+    if anonymous and not _anonymous_allowed(context, actor.user.id, per_hour):
         await say_no(update, context, locale, Refused("too_many_reports", {"limit": per_hour}))
         return
     try:
