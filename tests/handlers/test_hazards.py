@@ -39,7 +39,11 @@ async def mobile_reporter(h: Harness, user: SimUser) -> int:
 
 
 async def named_report(
-    h: Harness, user: SimUser, *, category: str = "🚨 火灾隐患", text: str = "楼道里堆满纸箱",
+    h: Harness,
+    user: SimUser,
+    *,
+    category: str = "🚨 火灾隐患",
+    text: str = "楼道里堆满纸箱",
     where: str | tuple[float, float] = "和苑小区1号楼",
 ) -> None:
     """The whole Chinese flow, under the member's name, no photos."""
@@ -195,7 +199,10 @@ async def test_me_too_instead_of_a_duplicate(harness: Harness) -> None:
 async def test_triage_transitions_roles_and_points_once(harness: Harness) -> None:
     h = harness
     wang, leader, other_leader, neighbour = (
-        h.user(2001, "王芳"), h.user(2002, "楼长老李"), h.user(2005, "二号楼长"), h.user(2006, "邻居")
+        h.user(2001, "王芳"),
+        h.user(2002, "楼长老李"),
+        h.user(2005, "二号楼长"),
+        h.user(2006, "邻居"),
     )
     me = await resident(h, wang)
     await resident(h, leader, role=Role.BUILDING_LEADER)

@@ -64,8 +64,12 @@ def wal_frames(data: bytes) -> list[tuple[int, bytes]]:
     page_size = int.from_bytes(data[8:12], "big")
     frames, offset = [], 32
     while offset + 24 + page_size <= len(data):
-        frames.append((int.from_bytes(data[offset : offset + 4], "big"),
-                       data[offset + 24 : offset + 24 + page_size]))
+        frames.append(
+            (
+                int.from_bytes(data[offset : offset + 4], "big"),
+                data[offset + 24 : offset + 24 + page_size],
+            )
+        )
         offset += 24 + page_size
     return frames
 
