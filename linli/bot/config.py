@@ -285,8 +285,26 @@ class PollsSection(Section):
     """Proposals and polls (polls feature)."""
 
 
+_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class BroadcastsSection(Section):
     """Bulk messages, the weekly digest, backups (broadcasts feature)."""
+
+    # The organizer's progress message is edited at most this often while a broadcast runs.
+    progress_interval_seconds: Annotated[int, Field(ge=1, le=600)] = 5
+    # How many messages are in flight at once (the rate limiter keeps them within Telegram's limits).
+    send_concurrency: Annotated[int, Field(ge=1, le=30)] = 8
+    digest_enabled: bool = True
+    digest_weekday: Weekday = "mon"
+    digest_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "09:00"
+    # A TrueType/OpenType font with Chinese glyphs for the chart ("" = look for one installed).
+    digest_font: str = ""
+    backup_enabled: bool = False
+    backup_dir: str = "backups"  # relative paths are taken from the config file's folder
+    backup_keep: Annotated[int, Field(ge=1, le=365)] = 7
+    backup_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "03:30"
 
 
 class Config(Section):

@@ -208,3 +208,16 @@ def places(scores: list[int]) -> list[int]:
     for i, score in enumerate(scores):
         out.append(out[-1] if i and scores[i - 1] == score else i + 1)
     return out
+
+
+def parse_by_hand(args: list[str], maximum: int) -> tuple[str, int, str] | Refused:
+    """`/award <member> <points> <reason...>` (and /deduct) -> (member ref, points, reason)."""
+    if len(args) < 2:
+        return Refused("by_hand_usage")
+    amount = parse_amount(args[1], maximum)
+    if isinstance(amount, Refused):
+        return amount
+    reason = clean_reason(" ".join(args[2:]))
+    if isinstance(reason, Refused):
+        return reason
+    return args[0], amount, reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 from linli.core.clock import from_iso, to_iso
 from linli.core.outcomes import Refused, RefusedError
@@ -65,7 +66,12 @@ async def get_log(db: Database | Tx, log_id: int) -> ServiceLog | None:
     return _log(row) if row else None
 
 
-async def balance(db: Database | Tx, member_id: int) -> int:
+async def balance(db: Database | Tx, member_id: int) -> Decimal:
+    """A member's hours for people ("1.5"), as /me shows them."""
+    return Decimal(format_hours(await balance_minutes(db, member_id)))
+
+
+async def balance_minutes(db: Database | Tx, member_id: int) -> int:
     """A member's hours, in minutes (may be negative down to the floor)."""
     value = await db.scalar(
         "SELECT minutes FROM timebank_balances WHERE member_id = ?", (member_id,)
@@ -119,7 +125,7 @@ async def confirm(
             raise RefusedError(refused)
         assert log is not None
         if not log.from_pool:
-            have = await balance(tx, log.receiver_id)
+            have = await balance_minutes(tx, log.receiver_id)
             if not within_floor(have, log.minutes, floor_minutes):
                 raise RefusedError(
                     Refused(

@@ -251,3 +251,30 @@ async def test_help_lists_commands_for_the_roles(harness: Harness) -> None:
 
 def _unused(*_: Any) -> None:  # keeps type checkers quiet about helpers above
     return None
+
+
+async def test_referrer_is_credited_once_when_the_newcomer_is_verified(harness: Harness) -> None:
+    from linli.storage import points as points_db
+
+    h = harness
+    org = await organizer(h)
+    host = h.user(7101, "老邻居")
+    await join(h, host)
+    host_member = await members_db.get_member_by_telegram(h.db, 7101)
+    assert host_member is not None
+    guest = h.user(7102, "新邻居")
+    await h.start(guest, f"ref_{host_member.referral_code}")
+    await h.press(guest, "中文")
+    await h.press(guest, "和苑小区")
+    await h.press(guest, "1号楼")
+    await h.send(guest, "5-502")
+    await h.press(guest, "✅ 同意")
+    assert await points_db.balance(h.db, host_member.id) == 0  # not before verification
+    await h.send(org, "/verify 7102")
+    expected = h.config.points.earn_rules(h.config.tz).amounts["referral"]
+    assert expected > 0
+    assert await points_db.balance(h.db, host_member.id) == expected
+    assert f"积分 +{expected}" in h.last_text(host)
+    await h.send(org, "/verify 7102")  # again: already verified, nothing more
+    assert "此前已确认" in h.last_text(org)
+    assert await points_db.balance(h.db, host_member.id) == expected

@@ -43,8 +43,9 @@ async def test_confirm_moves_hours_and_credits_points_once(db: Database) -> None
         db, log.id, actor_id=receiver, is_organizer=False, floor_minutes=600, rules=RULES, now=NOW
     )
     assert done.status is LogStatus.CONFIRMED and points == 15
-    assert await tb_db.balance(db, giver) == 90
-    assert await tb_db.balance(db, receiver) == -90
+    assert await tb_db.balance_minutes(db, giver) == 90
+    assert await tb_db.balance_minutes(db, receiver) == -90
+    assert str(await tb_db.balance(db, receiver)) == "-1.5"  # hours, as /me shows them
     assert await points_db.balance(db, giver) == 15
     with pytest.raises(RefusedError) as refused:
         await tb_db.confirm(
@@ -57,7 +58,7 @@ async def test_confirm_moves_hours_and_credits_points_once(db: Database) -> None
             now=NOW,
         )
     assert refused.value.refused.reason == "log_closed"
-    assert await tb_db.balance(db, giver) == 90
+    assert await tb_db.balance_minutes(db, giver) == 90
     assert await points_db.balance(db, giver) == 15
     history = await tb_db.history(db, receiver)
     assert [(h.minutes, h.what, h.other_id) for h in history] == [(-90, "买菜", giver)]
@@ -93,8 +94,8 @@ async def test_floor_refuses_and_pool_pays(db: Database) -> None:
     await tb_db.confirm(
         db, pooled.id, actor_id=org, is_organizer=True, floor_minutes=60, rules=RULES, now=NOW
     )
-    assert await tb_db.balance(db, receiver) == 0
-    assert await tb_db.balance(db, giver) == 120
+    assert await tb_db.balance_minutes(db, receiver) == 0
+    assert await tb_db.balance_minutes(db, giver) == 120
     assert await tb_db.pool_balance(db) == -120
     assert [h.other_id for h in await tb_db.history(db, giver)] == [None]
     audit = await db.fetchall("SELECT actor_id, action FROM audit_log")
@@ -117,7 +118,7 @@ async def test_decline_withdraw_and_who_may(db: Database) -> None:
     assert declined.status is LogStatus.DECLINED
     with pytest.raises(RefusedError):
         await tb_db.withdraw(db, log.id, actor_id=giver, now=NOW)
-    assert await tb_db.balance(db, giver) == 0 and await tb_db.balance(db, receiver) == 0
+    assert await tb_db.balance_minutes(db, giver) == 0 and await tb_db.balance_minutes(db, receiver) == 0
 
 
 async def test_export_hours(db: Database) -> None:
