@@ -429,3 +429,29 @@ async def test_reports_are_paginated(harness: Harness) -> None:
     assert "H-0015" in h.last_text(h.organizer) and "H-0016" not in h.last_text(h.organizer)
     await h.press(h.organizer, "下一页 ▶")
     assert "16. " in h.last_text(h.organizer) and "H-0020" in h.last_text(h.organizer)
+
+
+async def test_the_longest_cards_fit_in_one_message(harness: Harness) -> None:
+    h = harness
+    wang = h.user(2001, "王" * 64)
+    await resident(h, wang)
+    await h.start(h.organizer)
+    await h.send(wang, "/report")
+    await h.press(wang, "🚨 火灾隐患")
+    await h.send(wang, "火" * 1000)
+    await h.press(wang, "跳过")
+    await h.send(wang, "地" * 200)
+    await h.press(wang, "👤 实名提交（可得积分）")
+    await h.press(wang, "✅ 提交")
+    for label in ("✔ 确认受理", "🔧 开始处理", "✅ 已解决"):
+        await h.press(h.organizer, label, chat=ORG_GROUP)
+        await h.send(h.organizer, "注" * 500)
+    for text in (h.last_text(ORG_GROUP), h.last_text(wang)):
+        assert len(text) <= 4096 and "已解决" in text
+    await h.send(wang, "/treehole")
+    await h.send(wang, "树" * 1500)
+    await h.press(wang, "✅ 匿名发送")
+    for _ in range(4):
+        await h.press(h.organizer, "💬 回复", chat=ORG_GROUP)
+        await h.send(h.organizer, "回" * 1000)
+    assert len(h.last_text(ORG_GROUP)) <= 4096 and "已回复 4 条" in h.last_text(ORG_GROUP)

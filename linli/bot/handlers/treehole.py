@@ -324,7 +324,7 @@ async def on_followup(update: Update, context: LinliContext) -> None:
                     "note": e.note,
                     "when": e.created_at,
                 }
-                for e in history[-10:]
+                for e in history[-5:]
             ],
         )
         return
@@ -341,7 +341,7 @@ async def on_followup(update: Update, context: LinliContext) -> None:
         code=message.code,
         body=message.text,
         created_at=message.created_at,
-        replies=[{"text": r.text, "when": r.created_at} for r in answers[-10:]],
+        replies=[{"text": r.text, "when": r.created_at} for r in answers[-3:]],
     )
 
 
