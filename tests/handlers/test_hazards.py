@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from linli.core.community import Role
-from linli.core.hazards import Status
+from linli.core.hazards import NewReport, Status
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
 from linli.storage import drafts as drafts_db
 from linli.storage import hazards as hazards_db
 from linli.storage import members as members_db
+from linli.storage.drafts import Draft
 
 ORG_GROUP = -1001000
 
@@ -421,14 +422,17 @@ async def test_report_in_a_group_links_to_the_private_chat(harness: Harness) -> 
 async def test_reports_are_paginated(harness: Harness) -> None:
     h = harness
     await h.start(h.organizer)
-    for i in range(20):
-        user = h.user(4000 + i, f"居民{i}")
-        await resident(h, user)
-        await named_report(h, user, category="漏水", text=f"漏水 {i}", where=(39.0 + i, 117.0))
+    for i in range(20):  # filed straight into storage: the flow is tested above
+        await drafts_db.put_draft(h.db, Draft(4000 + i, "report", "confirm", {}), h.clock())
+        new = NewReport("water", f"漏水 {i}", False, False, lat=39.0 + i, lon=117.0)
+        await hazards_db.create_report(
+            h.db, new, reporter_id=None, draft_user_id=4000 + i, now=h.clock()
+        )
     await h.send(h.organizer, "/reports")
     assert "H-0015" in h.last_text(h.organizer) and "H-0016" not in h.last_text(h.organizer)
     await h.press(h.organizer, "下一页 ▶")
     assert "16. " in h.last_text(h.organizer) and "H-0020" in h.last_text(h.organizer)
+    assert h.buttons(h.organizer) == []
 
 
 async def test_the_longest_cards_fit_in_one_message(harness: Harness) -> None:
@@ -455,3 +459,12 @@ async def test_the_longest_cards_fit_in_one_message(harness: Harness) -> None:
         await h.press(h.organizer, "💬 回复", chat=ORG_GROUP)
         await h.send(h.organizer, "回" * 1000)
     assert len(h.last_text(ORG_GROUP)) <= 4096 and "已回复 4 条" in h.last_text(ORG_GROUP)
+
+
+async def test_joining_comes_before_reporting(harness: Harness) -> None:
+    h = harness
+    stranger = h.user(5001, "Stranger", lang="en")
+    await h.start(stranger)  # onboarding starts; they do not finish it
+    await h.send(stranger, "/report")
+    assert "Please send /start to join first" in h.last_text(stranger)
+    assert await h.db.scalar("SELECT count(*) FROM hazards") == 0

@@ -384,6 +384,9 @@ async def prompt(update: Update, context: LinliContext, actor: Actor, draft: Dra
 
 async def start_report(update: Update, context: LinliContext, actor: Actor) -> None:
     """Start the report flow in private chat (/report, and the lead's `/start report`)."""
+    if not actor.member.joined:  # the privacy notice comes first
+        await reply(update, context, actor.locale, "hazards/join_first")
+        return
     draft = await flows.start_flow(context, actor.user.id, "report", "category", photos=[])
     await prompt(update, context, actor, draft)
 
@@ -412,6 +415,9 @@ async def on_photo_first(update: Update, context: LinliContext, actor: Actor) ->
     """A photo with no flow running starts a report with it (category, location, send)."""
     message = update.effective_message
     if message is None or not message.photo:
+        return
+    if not actor.member.joined:
+        await reply(update, context, actor.locale, "hazards/join_first")
         return
     caption = rules.clean_description(
         message.caption, context.services.config.hazards.description_limit
