@@ -468,3 +468,21 @@ async def test_joining_comes_before_reporting(harness: Harness) -> None:
     await h.send(stranger, "/report")
     assert "Please send /start to join first" in h.last_text(stranger)
     assert await h.db.scalar("SELECT count(*) FROM hazards") == 0
+
+
+async def test_a_sticker_instead_of_a_description_or_location(harness: Harness) -> None:
+    h = harness
+    tom = h.user(2003, "Tom", lang="en")
+    await resident(h, tom)
+    await h.send(tom, "/report")
+    await h.press(tom, "Other")
+    h.sim.send_sticker(tom, tom.id)
+    await h.process()
+    assert "Please describe it in words." in h.last_text(tom)
+    await h.send(tom, "loose tiles")
+    await h.press(tom, "Skip")
+    h.sim.send_sticker(tom, tom.id)
+    await h.process()
+    assert 'Tap "Send my location"' in h.last_text(tom)
+    draft = await drafts_db.get_draft(h.db, tom.id)
+    assert draft is not None and draft.step == "location" and draft.data["desc"] == "loose tiles"
