@@ -278,3 +278,18 @@ async def test_referrer_is_credited_once_when_the_newcomer_is_verified(harness: 
     await h.send(org, "/verify 7102")  # again: already verified, nothing more
     assert "此前已确认" in h.last_text(org)
     assert await points_db.balance(h.db, host_member.id) == expected
+
+
+async def test_deep_links_into_the_tree_hole_and_a_report(harness: Harness) -> None:
+    h = harness
+    a = h.user(7201, "甲")
+    await join(h, a)
+    await h.start(a, "treehole")
+    treehole_prompt = h.last_text(a)
+    await h.send(a, "/cancel")
+    await h.start(a, "report")
+    report_prompt = h.last_text(a)
+    assert treehole_prompt.startswith("🌳 树洞") and "完全匿名" in treehole_prompt
+    assert report_prompt.startswith("📝 随手拍") and "🚨 燃气泄漏" in h.buttons(a)
+    await h.start(a, "checkin_ZZZZZZ")
+    assert h.last_text(a) == "签到码不对，请核对现场展示的签到码。"
