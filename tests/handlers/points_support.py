@@ -41,8 +41,14 @@ def rules(h: Harness) -> EarnRules:
 async def give(h: Harness, member_id: int, amount: int, *, key: str, rule: str = "award") -> int:
     async with h.db.transaction() as tx:
         return await points_db.earn(
-            tx, member_id=member_id, rule=rule, reference="test", key=key, rules=rules(h),
-            now=h.clock(), amount=amount,
+            tx,
+            member_id=member_id,
+            rule=rule,
+            reference="test",
+            key=key,
+            rules=rules(h),
+            now=h.clock(),
+            amount=amount,
         )
 
 
