@@ -74,17 +74,19 @@ def where_for_binding(binding: Binding) -> Where | None:
     return Where(Scope.COMMUNITY)
 
 
-def place_name(where: Where, community: Community) -> str:
-    if where.scope is Scope.COMMUNITY:
-        return community.name
+def place_parts(where: Where, community: Community) -> dict[str, str]:
+    """Names for templates: community, compound and building ("" where the board is wider)."""
+    parts = {"community": community.name, "compound": "", "building": ""}
     if where.scope is Scope.COMPOUND:
         compound = community.compound(where.target)
-        return compound.name if compound else where.target
-    building = community.building(where.target)
-    if building is None:
-        return where.target
-    compound = community.compound(building.compound_id)
-    return f"{compound.name if compound else building.compound_id} {building.name}"
+        parts["compound"] = compound.name if compound else where.target
+    elif where.scope is Scope.BUILDING:
+        building = community.building(where.target)
+        if building is not None:
+            compound = community.compound(building.compound_id)
+            parts["compound"] = compound.name if compound else building.compound_id
+            parts["building"] = building.name
+    return parts
 
 
 def days_for(period: Period, now: datetime, tz: ZoneInfo) -> DayRange:

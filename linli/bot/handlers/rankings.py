@@ -22,7 +22,7 @@ from linli.core.rankings import (
     decode_where,
     encode_where,
     parse_rank_args,
-    place_name,
+    place_parts,
 )
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
@@ -49,9 +49,10 @@ async def load_board(
 
 def board_values(board: Board, community: Community) -> dict[str, Any]:
     """What rankings/board.html.j2 needs, with building names resolved from the config."""
-    names = {b.id: place_name(Where(Scope.BUILDING, b.id), community)
-             for b in community.all_buildings()}  # fmt: skip
-    return {"board": board, "place": place_name(board.where, community), "buildings": names}
+    names = {
+        b.id: place_parts(Where(Scope.BUILDING, b.id), community) for b in community.all_buildings()
+    }
+    return {"board": board, "place": place_parts(board.where, community), "buildings": names}
 
 
 def board_markup(
