@@ -227,8 +227,54 @@ class TimebankSection(Section):
     max_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
 
 
+class HazardCategory(Section):
+    """One kind of hazard residents can report; `urgent` ones alert the organizers at once."""
+
+    key: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+    zh: Annotated[str, Field(min_length=1, max_length=32)]
+    en: Annotated[str, Field(min_length=1, max_length=48)]
+    urgent: bool = False
+
+
+def _default_hazard_categories() -> list[HazardCategory]:
+    return [
+        HazardCategory(key="fire", zh="火灾隐患", en="Fire risk", urgent=True),
+        HazardCategory(key="exit", zh="消防通道/楼道堵塞", en="Blocked fire exit or corridor"),
+        HazardCategory(key="electric", zh="电气隐患", en="Electrical", urgent=True),
+        HazardCategory(key="gas", zh="燃气泄漏", en="Gas", urgent=True),
+        HazardCategory(key="water", zh="漏水", en="Water leak"),
+        HazardCategory(key="structure", zh="建筑/高空坠物", en="Structure, falling objects"),
+        HazardCategory(key="security", zh="治安/诈骗", en="Security, fraud"),
+        HazardCategory(key="elevator", zh="电梯故障", en="Elevator"),
+        HazardCategory(key="other", zh="其他", en="Other"),
+    ]
+
+
 class HazardsSection(Section):
     """Report categories, urgency, escalation, follow-up and limits (hazards feature)."""
+
+    categories: Annotated[list[HazardCategory], Field(min_length=1, max_length=30)] = Field(
+        default_factory=_default_hazard_categories
+    )
+    # An unacknowledged urgent report is escalated again after this many minutes...
+    escalate_after_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    # ...at most this many times (0 = only the first alert).
+    max_escalations: Annotated[int, Field(ge=0, le=20)] = 3
+    # Days after resolution the reporter is asked "is it fixed?" (0 = never ask).
+    followup_days: Annotated[int, Field(ge=0, le=90)] = 3
+    max_reports_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
+    description_limit: Annotated[int, Field(ge=50, le=3000)] = 1000
+    # Open reports of the same category this close (or in the same building) are offered as duplicates.
+    duplicate_radius_m: Annotated[int, Field(ge=0, le=1000)] = 50
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_categories(cls, value: list[HazardCategory]) -> list[HazardCategory]:
+        keys = [c.key for c in value]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"duplicate category key {key!r}")
+        return value
 
 
 class EventsSection(Section):
@@ -239,8 +285,26 @@ class PollsSection(Section):
     """Proposals and polls (polls feature)."""
 
 
+_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class BroadcastsSection(Section):
     """Bulk messages, the weekly digest, backups (broadcasts feature)."""
+
+    # The organizer's progress message is edited at most this often while a broadcast runs.
+    progress_interval_seconds: Annotated[int, Field(ge=1, le=600)] = 5
+    # How many messages are in flight at once (the rate limiter keeps them within Telegram's limits).
+    send_concurrency: Annotated[int, Field(ge=1, le=30)] = 8
+    digest_enabled: bool = True
+    digest_weekday: Weekday = "mon"
+    digest_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "09:00"
+    # A TrueType/OpenType font with Chinese glyphs for the chart ("" = look for one installed).
+    digest_font: str = ""
+    backup_enabled: bool = False
+    backup_dir: str = "backups"  # relative paths are taken from the config file's folder
+    backup_keep: Annotated[int, Field(ge=1, le=365)] = 7
+    backup_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "03:30"
 
 
 class Config(Section):

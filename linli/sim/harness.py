@@ -74,6 +74,9 @@ class Harness:
     config: Config
     services: Services
 
+    organizers_group: SimGroup | None
+    """The organizers' group from the config (created with the bot in it unless disabled)."""
+
     def __init__(
         self,
         overrides: Mapping[str, Any] | None = None,
@@ -83,6 +86,7 @@ class Harness:
         raise_errors: bool = True,
         clock: FakeClock | None = None,
         directory: str | Path | None = None,
+        with_organizers_group: bool = True,
     ) -> None:
         self._overrides = dict(overrides or {})
         self._flood_limits = flood_limits
@@ -93,6 +97,8 @@ class Harness:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.errors: list[BaseException] = []
         self._running = False
+        self._with_organizers_group = with_organizers_group
+        self.organizers_group: SimGroup | None = None
 
     # --- lifecycle
 
@@ -120,6 +126,15 @@ class Harness:
         self.sim.allowed_updates = frozenset(str(kind) for kind in Update.ALL_TYPES)
         self.db = await Database.open(self.config.database_path)
         await self._build()
+        group_id = self.config.organizers.group_chat_id
+        if self._with_organizers_group and group_id is not None and self.config.organizers.user_ids:
+            # As deployed: the organizers' group exists, with the organizers and the bot in it.
+            organizers = [
+                self.sim.users.get(uid) or self.user(uid, "组织者")
+                for uid in self.config.organizers.user_ids
+            ]
+            self.organizers_group = self.group(group_id, "组织者群", organizers)
+            await self.process()
         return self
 
     async def __aexit__(
