@@ -29,6 +29,8 @@ async def resident(
         await members_db.set_verified(h.db, member.id, None, h.clock())
     await members_db.mark_joined(h.db, member.id, None)
     await members_db.set_private_chat(h.db, member.id, True)
+    # Onboarding asks for the language first, so notices reach members in theirs.
+    await members_db.set_locale(h.db, member.id, "en" if lang.startswith("en") else "zh-CN")
     if points:
         await give(h, member.id, points, key=f"seed:{tid}")
     return user, member.id

@@ -23,7 +23,8 @@ async def neighbours(h: Harness) -> dict[str, int]:
         (2003, "李雷", "heyuan/2", "201", 70),
         (2004, "韩梅梅", "lihu/A", "301", 20),
     ]:
-        _, ids[name] = await resident(h, tid, name, building, unit, points=pts)
+        lang = "en" if name == "Bob" else "zh-hans"
+        _, ids[name] = await resident(h, tid, name, building, unit, points=pts, lang=lang)
     return ids
 
 
@@ -54,7 +55,6 @@ async def test_optout_shows_a_neighbour_and_optin_restores(harness: Harness) -> 
     h = harness
     ids = await neighbours(h)
     bob = h.sim.users[2002]
-    bob.language_code = "en"
     await h.send(bob, "/rank optout")
     assert 'show you as "a neighbour"' in h.last_text(bob)
     member = await members_db.get_member(h.db, ids["Bob"])
