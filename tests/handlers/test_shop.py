@@ -111,7 +111,7 @@ async def test_redeem_without_enough_points_or_stock(harness: Harness) -> None:
     await h.callback(wang, f"sh:ok:{eggs.id}:20:abcd")  # a forged confirmation
     assert h.alerts(wang)[-1].text == "抱歉，“鸡蛋一盒”已经兑完了。"
     await h.callback(wang, "sh:ok:999:20:abcd")
-    assert "已下架或不存在" in h.alerts(wang)[-1].text
+    assert "已下架或不存在" in (h.alerts(wang)[-1].text or "")
     await h.callback(wang, "sh:ok:notanumber")
     assert h.alerts(wang)[-1].text == "这个按钮已失效。请使用最新的消息，或重新开始。"
     assert await points_db.balance(h.db, wang_id) == 25
