@@ -6,7 +6,7 @@ import contextlib
 import secrets
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -75,8 +75,6 @@ async def on_shop(update: Update, context: LinliContext) -> None:
 
 
 def keyboard_link(context: LinliContext, locale: str) -> InlineKeyboardMarkup:
-    from telegram import InlineKeyboardButton
-
     button = InlineKeyboardButton(
         label(context, locale, "shop.open_private"), url=deep_link(context)
     )

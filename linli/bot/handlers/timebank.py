@@ -16,12 +16,14 @@ from linli.bot.common import (
     keyboard,
     label,
     load_actor,
+    locale_of,
     notify,
     refuse,
     reply,
     text,
 )
 from linli.bot.context import LinliContext
+from linli.core.members import Member
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.timebank import ServiceLog, can_log, format_hours, parse_log, parse_log_code
 from linli.storage import members as members_db
@@ -116,9 +118,9 @@ async def _log(update: Update, context: LinliContext, actor: Actor, args: list[s
                 hours=format_hours(log.minutes), reached=reached)  # fmt: skip
 
 
-def decide_markup_for(context: LinliContext, member: Any, log: ServiceLog) -> InlineKeyboardMarkup:
-    from linli.bot.common import locale_of
-
+def decide_markup_for(
+    context: LinliContext, member: Member, log: ServiceLog
+) -> InlineKeyboardMarkup:
     return decide_markup(context, locale_of(member, context.services), log)
 
 
