@@ -147,7 +147,9 @@ async def decline(
             " decided_at = ? WHERE id = ?",
             (reason, actor.id, to_iso(now), proposal_id),
         )
-        await members_db.audit(tx, actor.id, "proposal_decline", f"proposal:{proposal_id}", reason[:200], now)
+        await members_db.audit(
+            tx, actor.id, "proposal_decline", f"proposal:{proposal_id}", reason[:200], now
+        )
         updated = await get_proposal(tx, proposal_id)
     assert updated is not None
     return updated

@@ -189,7 +189,7 @@ async def test_closing_once_and_recounting_eligible(db: Database) -> None:
     assert not await polls_db.close_poll(db, poll.id, 9, later)
     closed = await polls_db.get_poll(db, poll.id)
     assert closed is not None and closed.status is PollStatus.CLOSED and closed.eligible == 5
-    assert [p.id for p in await polls_db.results_pending(db)] == [poll.id]
+    assert [p.id for p in await polls_db.posts_pending(db, "result")] == [poll.id]
 
 
 async def test_reminder_claimed_once_per_member(db: Database) -> None:
