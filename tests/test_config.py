@@ -24,12 +24,15 @@ def test_example_config_is_valid_and_describes_the_demo_community() -> None:
 
 
 def test_every_key_in_the_example_is_commented() -> None:
-    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    """Each key has a comment on its line, or heads a block of keys under a comment."""
+    lines = [line.strip() for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
     for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or stripped.startswith("["):
+        if not line or line.startswith(("#", "[")):
             continue
-        commented = "#" in stripped or (i > 0 and lines[i - 1].strip().startswith("#"))
+        j = i
+        while j > 0 and lines[j - 1] and not lines[j - 1].startswith(("#", "[")):
+            j -= 1  # walk up a block of keys
+        commented = "#" in line or (j > 0 and lines[j - 1].startswith("#"))
         assert commented, f"line {i + 1} has no comment: {line}"
 
 

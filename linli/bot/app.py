@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from typing import Any, cast
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -49,6 +50,7 @@ from linli.bot.handlers import (
     treehole,
 )
 from linli.bot.jobs import run_ticks
+from linli.bot.render import Renderer
 from linli.core.community import Role
 from linli.core.members import SUPPORTED_LOCALES
 from linli.storage import updates as updates_db
@@ -135,44 +137,61 @@ async def on_error(update: object, context: LinliContext) -> None:
         log.warning("could not tell the organizers' group about the error")
 
 
-async def publish_commands(app: LinliApp) -> None:
-    """set_my_commands per scope (private, groups, each organizer) and language."""
-    services: Services = app.bot_data["services"]
-    renderer = services.renderer
-    specs = all_commands()
+def command_list(
+    renderer: Renderer, locale: str, *, group: bool, organizer: bool
+) -> list[BotCommand]:
+    """The menu for one scope and language."""
+    chosen = [
+        s
+        for s in all_commands()
+        if (s.group if group else s.private)
+        and (s.role is None or (organizer and s.role is Role.ORGANIZER))
+    ]
+    return [BotCommand(s.name, renderer.label(locale, s.label_key)[:256]) for s in chosen]
 
-    def commands(locale: str, *, group: bool, organizer: bool) -> list[BotCommand]:
-        chosen = [
-            s
-            for s in specs
-            if (s.group if group else s.private)
-            and (s.role is None or (organizer and s.role is Role.ORGANIZER))
-        ]
-        return [BotCommand(s.name, renderer.label(locale, s.label_key)[:256]) for s in chosen]
 
-    default = services.config.community.default_locale
+def _languages(default: str) -> list[tuple[str, str | None]]:
+    """(locale, language_code) pairs to publish: each language, and the default for the rest."""
+    pairs: list[tuple[str, str | None]] = []
     for locale in SUPPORTED_LOCALES:
         code = locale.split("-")[0]
-        for lang in [None, code] if locale == default else [code]:
-            await app.bot.set_my_commands(
-                commands(locale, group=False, organizer=False),
-                scope=BotCommandScopeAllPrivateChats(),
-                language_code=lang,
-            )
-            await app.bot.set_my_commands(
-                commands(locale, group=True, organizer=False),
-                scope=BotCommandScopeAllGroupChats(),
-                language_code=lang,
-            )
-            for organizer in services.config.organizers.user_ids:
-                try:
-                    await app.bot.set_my_commands(
-                        commands(locale, group=False, organizer=True),
-                        scope=BotCommandScopeChat(organizer),
-                        language_code=lang,
-                    )
-                except TelegramError:
-                    log.info("organizer %s has not opened a chat with the bot yet", organizer)
+        pairs.append((locale, code))
+        if locale == default:
+            pairs.append((locale, None))
+    return pairs
+
+
+async def publish_organizer_commands(bot: Bot, services: Services, chat_id: int) -> None:
+    """An organizer's own menu (their private chat), with the organizer commands."""
+    for locale, lang in _languages(services.config.community.default_locale):
+        await bot.set_my_commands(
+            command_list(services.renderer, locale, group=False, organizer=True),
+            scope=BotCommandScopeChat(chat_id),
+            language_code=lang,
+        )
+
+
+async def publish_commands(app: LinliApp) -> None:
+    """set_my_commands per scope (private chats, groups, each organizer) and language."""
+    services: Services = app.bot_data["services"]
+    renderer = services.renderer
+    for locale, lang in _languages(services.config.community.default_locale):
+        await app.bot.set_my_commands(
+            command_list(renderer, locale, group=False, organizer=False),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=lang,
+        )
+        await app.bot.set_my_commands(
+            command_list(renderer, locale, group=True, organizer=False),
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=lang,
+        )
+    for organizer in services.config.organizers.user_ids:
+        try:
+            await publish_organizer_commands(app.bot, services, organizer)
+        except TelegramError:
+            # Not reachable until they open a chat with the bot; /start publishes it then.
+            log.info("organizer %s has not opened a chat with the bot yet", organizer)
 
 
 async def _post_init(app: LinliApp) -> None:
@@ -205,8 +224,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     if rate_limit:
         # Telegram's limits: 30 messages/s overall, 20 per minute per group; 429s are waited out.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
-    app: LinliApp = builder.build()  # type: ignore[assignment]
+        builder = builder.rate_limiter(cast(Any, AIORateLimiter(max_retries=5)))
+    app: LinliApp = builder.build()
     app.bot_data["services"] = services
     for group, handler in handler_table():
         app.add_handler(handler, group=group)

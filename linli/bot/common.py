@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from linli.core.community import Role
 from linli.core.members import Member, display_name, resolve_locale
 from linli.core.outcomes import Refused
 from linli.storage import members as members_db
+
+log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -176,22 +179,40 @@ async def edit(
 
 async def notify(
     context: LinliContext,
-    member: Member,
+    recipient: Member,
     template: str,
     markup: Markup | None = None,
     **values: Any,
 ) -> bool:
     """A private message to a member in their language; False if they cannot be reached."""
-    if member.telegram_id is None:
+    if recipient.telegram_id is None:
         return False
-    locale = locale_of(member, context.services)
+    locale = locale_of(recipient, context.services)
     try:
         await context.bot.send_message(
-            member.telegram_id, text(context, locale, template, **values), reply_markup=markup
+            recipient.telegram_id, text(context, locale, template, **values), reply_markup=markup
         )
     except (Forbidden, BadRequest):
         return False
     return True
+
+
+async def post(
+    context: LinliContext,
+    chat_id: int,
+    locale: str,
+    template: str,
+    markup: Markup | None = None,
+    **values: Any,
+) -> Message | None:
+    """A message to a group (or any chat) that may be gone: None, logged, if it cannot be sent."""
+    try:
+        return await context.bot.send_message(
+            chat_id, text(context, locale, template, **values), reply_markup=markup
+        )
+    except (Forbidden, BadRequest) as exc:
+        log.warning("could not post %s to chat %s: %s", template, chat_id, exc)
+        return None
 
 
 def deep_link(context: LinliContext, payload: str = "") -> str:

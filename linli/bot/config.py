@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from linli.core.community import Building, Community, Compound, building_id
 from linli.core.members import SUPPORTED_LOCALES, Verification
+from linli.core.points import EarnRules
 
 TOKEN_ENV = "LINLI_BOT_TOKEN"
 
@@ -122,24 +124,157 @@ class SchedulerSection(Section):
 # --- Feature sections. Each feature owns its class; keys are documented in config.example.toml.
 
 
+Points = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class EarnAmounts(Section):
+    """Points each deed earns."""
+
+    verified_report: Points = 10
+    urgent_bonus: Points = 5
+    attendance: Points = 5
+    volunteer_hour: Points = 10  # per hour confirmed in the time bank
+    referral: Points = 20
+
+
+class DailyCaps(Section):
+    """The most one member earns from each rule in one local day; 0 = no cap."""
+
+    verified_report: Points = 50
+    urgent_bonus: Points = 25
+    attendance: Points = 20
+    volunteer_hour: Points = 80
+    referral: Points = 100
+    award: Points = 0
+
+
 class PointsSection(Section):
     """Earn rules and caps (points feature)."""
+
+    earn: EarnAmounts = EarnAmounts()
+    daily_caps: DailyCaps = DailyCaps()
+    # The most one /award or /deduct may move.
+    award_max: Annotated[int, Field(ge=1, le=100_000)] = 500
+    # Entries shown by /points.
+    history_size: Annotated[int, Field(ge=1, le=30)] = 8
+
+    def earn_rules(self, tz: ZoneInfo) -> EarnRules:
+        return EarnRules(
+            amounts=self.earn.model_dump(),
+            daily_caps=self.daily_caps.model_dump(),
+            tz=tz,
+            award_max=self.award_max,
+        )
+
+
+class ShopItemSection(Section):
+    key: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name_en: Annotated[str, Field(max_length=64)] = ""
+    description: Annotated[str, Field(max_length=300)] = ""
+    price: Annotated[int, Field(ge=1, le=100_000)]
+    stock: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    active: bool = True
 
 
 class ShopSection(Section):
     """The rewards catalogue (shop feature)."""
 
+    # Items created in the database on start when their key is new; later edits are
+    # made in the chat (/shopadmin) and are not overwritten by the config.
+    items: list[ShopItemSection] = Field(default_factory=list)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_keys(cls, value: list[ShopItemSection]) -> list[ShopItemSection]:
+        keys = [i.key for i in value]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"duplicate item key {key!r}")
+        return value
+
 
 class RankingsSection(Section):
     """Leaderboards and the weekly post (rankings feature)."""
+
+    # Lines on one leaderboard.
+    size: Annotated[int, Field(ge=3, le=50)] = 10
+    # The weekly post: day (mon..sun) and local time HH:MM; weekly_post = false turns it off.
+    weekly_post: bool = True
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+    # A weekly post missed by more than this many hours (the bot was down) is skipped.
+    catch_up_hours: Annotated[int, Field(ge=1, le=167)] = 72
+
+    @property
+    def weekday(self) -> int:
+        return ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(self.weekly_day)
+
+    @property
+    def at(self) -> time:
+        hours, minutes = self.weekly_time.split(":")
+        return time(int(hours), int(minutes))
 
 
 class TimebankSection(Section):
     """Hours ledger settings (timebank feature)."""
 
+    # Confirmed hours come from the community pool instead of the receiver's balance.
+    from_pool: bool = False
+    # How far below zero a member's hours may go (hours; 0 = never negative).
+    floor_hours: Annotated[float, Field(ge=0, le=1000)] = 10.0
+    # The most one logged service may count (hours).
+    max_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
+
+
+class HazardCategory(Section):
+    """One kind of hazard residents can report; `urgent` ones alert the organizers at once."""
+
+    key: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+    zh: Annotated[str, Field(min_length=1, max_length=32)]
+    en: Annotated[str, Field(min_length=1, max_length=48)]
+    urgent: bool = False
+
+
+def _default_hazard_categories() -> list[HazardCategory]:
+    return [
+        HazardCategory(key="fire", zh="火灾隐患", en="Fire risk", urgent=True),
+        HazardCategory(key="exit", zh="消防通道/楼道堵塞", en="Blocked fire exit or corridor"),
+        HazardCategory(key="electric", zh="电气隐患", en="Electrical", urgent=True),
+        HazardCategory(key="gas", zh="燃气泄漏", en="Gas", urgent=True),
+        HazardCategory(key="water", zh="漏水", en="Water leak"),
+        HazardCategory(key="structure", zh="建筑/高空坠物", en="Structure, falling objects"),
+        HazardCategory(key="security", zh="治安/诈骗", en="Security, fraud"),
+        HazardCategory(key="elevator", zh="电梯故障", en="Elevator"),
+        HazardCategory(key="other", zh="其他", en="Other"),
+    ]
+
 
 class HazardsSection(Section):
     """Report categories, urgency, escalation, follow-up and limits (hazards feature)."""
+
+    categories: Annotated[list[HazardCategory], Field(min_length=1, max_length=30)] = Field(
+        default_factory=_default_hazard_categories
+    )
+    # An unacknowledged urgent report is escalated again after this many minutes...
+    escalate_after_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    # ...at most this many times (0 = only the first alert).
+    max_escalations: Annotated[int, Field(ge=0, le=20)] = 3
+    # Days after resolution the reporter is asked "is it fixed?" (0 = never ask).
+    followup_days: Annotated[int, Field(ge=0, le=90)] = 3
+    max_reports_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
+    description_limit: Annotated[int, Field(ge=50, le=3000)] = 1000
+    # Open reports of the same category this close (or in the same building) are offered as duplicates.
+    duplicate_radius_m: Annotated[int, Field(ge=0, le=1000)] = 50
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_categories(cls, value: list[HazardCategory]) -> list[HazardCategory]:
+        keys = [c.key for c in value]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"duplicate category key {key!r}")
+        return value
 
 
 class EventsSection(Section):
@@ -159,8 +294,26 @@ class PollsSection(Section):
     default_days: Annotated[int, Field(ge=1, le=90)] = 7
 
 
+_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class BroadcastsSection(Section):
     """Bulk messages, the weekly digest, backups (broadcasts feature)."""
+
+    # The organizer's progress message is edited at most this often while a broadcast runs.
+    progress_interval_seconds: Annotated[int, Field(ge=1, le=600)] = 5
+    # How many messages are in flight at once (the rate limiter keeps them within Telegram's limits).
+    send_concurrency: Annotated[int, Field(ge=1, le=30)] = 8
+    digest_enabled: bool = True
+    digest_weekday: Weekday = "mon"
+    digest_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "09:00"
+    # A TrueType/OpenType font with Chinese glyphs for the chart ("" = look for one installed).
+    digest_font: str = ""
+    backup_enabled: bool = False
+    backup_dir: str = "backups"  # relative paths are taken from the config file's folder
+    backup_keep: Annotated[int, Field(ge=1, le=365)] = 7
+    backup_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "03:30"
 
 
 class Config(Section):

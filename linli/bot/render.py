@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+import markupsafe
 
 from linli.core.members import SUPPORTED_LOCALES
 
@@ -100,4 +101,4 @@ def _labels(root: Path, locale: str, feature: str) -> dict[str, str]:
 
 def escape(text: str) -> str:
     """For the rare string built outside a template (never needed inside one)."""
-    return str(jinja2.utils.markupsafe.escape(text))
+    return str(markupsafe.escape(text))

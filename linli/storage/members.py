@@ -7,6 +7,7 @@ from datetime import datetime
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Role
 from linli.core.members import Member, new_referral_code
+from linli.core.points import EarnRules
 from linli.storage.db import Database, Row, Tx
 
 _SELECT = """
@@ -142,13 +143,39 @@ async def mark_joined(db: Database, member_id: int, referred_by: int | None) -> 
 
 
 async def set_verified(db: Database, member_id: int, by: int | None, now: datetime) -> bool:
-    """Mark the member verified; True if this call verified them (False if they already were)."""
-    changed = await db.write(
-        "UPDATE members SET verified = 1, verified_by = ?, verified_at = ?"
-        " WHERE id = ? AND verified = 0 AND household_id IS NOT NULL",
-        (by, to_iso(now), member_id),
-    )
-    return changed == 1
+    """Mark the member verified, with no referral credit; True if this call verified them."""
+    verified, _ = await verify(db, member_id, by, now, None)
+    return verified
+
+
+async def verify(
+    db: Database, member_id: int, by: int | None, now: datetime, rules: EarnRules | None
+) -> tuple[bool, int]:
+    """Mark the member verified and, in the same transaction, credit whoever invited them.
+
+    Returns (verified now, referral points credited); (False, 0) if they already were.
+    """
+    from linli.storage import points as points_db  # the ledger is a sibling module
+
+    async with db.transaction() as tx:
+        changed = await tx.rowcount(
+            "UPDATE members SET verified = 1, verified_by = ?, verified_at = ?"
+            " WHERE id = ? AND verified = 0 AND household_id IS NOT NULL",
+            (by, to_iso(now), member_id),
+        )
+        referrer = await tx.scalar("SELECT referred_by FROM members WHERE id = ?", (member_id,))
+        credited = 0
+        if changed and referrer is not None and rules is not None:
+            credited = await points_db.earn(
+                tx,
+                member_id=referrer,
+                rule="referral",
+                reference=f"member:{member_id}",
+                key=f"referral:{member_id}",
+                rules=rules,
+                now=now,
+            )
+    return changed == 1, credited
 
 
 async def grant_role(db: Database, member_id: int, role: Role, by: int, now: datetime) -> bool:

@@ -1,12 +1,827 @@
-"""Handlers for hazards."""
+"""Hazard reports (随手拍): /report and its private flow, photo-first reports, "me too",
+triage cards and their notes, the "is it fixed?" answer, /myreports and /reports.
+
+Anonymous reports: nothing here logs, stores or forwards who sent them (see storage/hazards).
+"""
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from typing import Any
 
-from telegram.ext import BaseHandler
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from linli.bot import callbacks, flows
 from linli.bot.commands import CommandSpec
+from linli.bot.common import (
+    Actor,
+    answer,
+    deep_link,
+    is_private,
+    keyboard,
+    label,
+    load_actor,
+    locale_of,
+    notify,
+    refuse,
+    reply,
+    text,
+)
+from linli.bot.context import LinliContext, Services
+from linli.core import hazards as rules
+from linli.core.community import Role
+from linli.core.hazards import Action, Category, NewReport, Report, ReportFilter, Status
+from linli.core.members import Member, can_triage_building
+from linli.core.outcomes import Refused, RefusedError
+from linli.storage import hazards as hazards_db
+from linli.storage import members as members_db
+from linli.storage.db import Tx
+from linli.storage.drafts import Draft
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = []
-COMMANDS: list[CommandSpec] = []
+FEATURE = "hazards"
+PAGE_SIZE = 15
+MY_REPORTS_LIMIT = 20
+
+# --- Shared pieces (the jobs module uses them too).
+
+
+def categories(services: Services) -> tuple[Category, ...]:
+    return tuple(Category(c.key, c.zh, c.en, c.urgent) for c in services.config.hazards.categories)
+
+
+def category_name(services: Services, key: str, locale: str) -> str:
+    found = rules.category_by_key(categories(services), key)
+    return found.name(locale) if found else key
+
+
+def building_name(services: Services, building_id: str | None) -> str:
+    if building_id is None:
+        return ""
+    building = services.community.building(building_id)
+    compound = services.community.compound(building.compound_id) if building else None
+    return f"{compound.name} {building.name}" if building and compound else building_id
+
+
+def status_name(context: LinliContext, locale: str, status: str) -> str:
+    return label(context, locale, f"hazards.status_{status}")
+
+
+def report_view(context: LinliContext, report: Report, locale: str) -> dict[str, Any]:
+    """What templates show of a report (names resolved in the reader's language)."""
+    services = context.services
+    return {
+        "code": report.code,
+        "category": category_name(services, report.category, locale),
+        "status": report.status.value,
+        "status_name": status_name(context, locale, report.status.value),
+        "urgent": report.urgent,
+        "anonymous": report.anonymous,
+        "description": report.description,
+        "address": report.address,
+        "building": building_name(services, report.building_id),
+        "lat": report.lat,
+        "lon": report.lon,
+        "photos": len(report.photos),
+        "supporters": report.supporters,
+        "note": report.status_note,
+        "duplicate_of": rules.format_code(report.duplicate_of) if report.duplicate_of else "",
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+    }
+
+
+def triage_markup(context: LinliContext, report: Report, locale: str) -> InlineKeyboardMarkup | None:
+    actions = rules.ALLOWED[report.status]
+    if not actions:
+        return None
+    buttons = [
+        (label(context, locale, f"hazards.act_{a.value}"), callbacks.pack("hz", "t", a.value, report.id))
+        for a in actions
+    ]
+    return keyboard([buttons[:2], buttons[2:]] if len(buttons) > 2 else [buttons])
+
+
+async def card_text(context: LinliContext, report: Report, locale: str) -> str:
+    reporter = None
+    if report.reporter_id is not None:
+        member = await members_db.get_member(context.services.db, report.reporter_id)
+        reporter = member.name if member else None
+    history = await hazards_db.events(context.services.db, report.id)
+    changes = [
+        {
+            "status_name": status_name(context, locale, e.status),
+            "who": e.actor_name or "",
+            "note": e.note,
+            "when": e.created_at,
+        }
+        for e in history
+        if e.status not in ("new", "supported")
+    ]
+    return text(
+        context, locale, "hazards/card", r=report_view(context, report, locale),
+        reporter=reporter, changes=changes[-5:],
+    )
+
+
+async def _chat_locale(context: LinliContext, chat_id: int) -> str:
+    """Cards in a group use the community's language; a private card its member's."""
+    services = context.services
+    if chat_id > 0:
+        member = await members_db.get_member_by_telegram(services.db, chat_id)
+        if member is not None:
+            return locale_of(member, services)
+    return services.config.community.default_locale
+
+
+async def send_card(context: LinliContext, chat_id: int, report: Report) -> bool:
+    """Photos, location, then the card with its buttons (recorded, so changes edit it)."""
+    locale = await _chat_locale(context, chat_id)
+    try:
+        if len(report.photos) == 1:
+            await context.bot.send_photo(chat_id, report.photos[0])
+        elif report.photos:
+            await context.bot.send_media_group(
+                chat_id, [InputMediaPhoto(p) for p in report.photos]
+            )
+        if report.lat is not None and report.lon is not None:
+            await context.bot.send_location(chat_id, latitude=report.lat, longitude=report.lon)
+        message = await context.bot.send_message(
+            chat_id, await card_text(context, report, locale),
+            reply_markup=triage_markup(context, report, locale),
+        )
+    except TelegramError:
+        return False
+    await hazards_db.add_card(context.services.db, report.id, chat_id, message.message_id)
+    return True
+
+
+async def post_cards(context: LinliContext, report: Report) -> None:
+    """The new report to the organizers' group and to its building's leaders."""
+    services = context.services
+    group = services.config.organizers.group_chat_id
+    if group is not None:
+        await send_card(context, group, report)
+    if report.building_id:
+        for leader in await members_db.building_leaders(services.db, report.building_id):
+            if leader.telegram_id is not None:
+                await send_card(context, leader.telegram_id, report)
+
+
+async def refresh_cards(context: LinliContext, report: Report) -> None:
+    """Edit every card of the report to show its current status and buttons."""
+    for chat_id, message_id in await hazards_db.cards(context.services.db, report.id):
+        locale = await _chat_locale(context, chat_id)
+        try:
+            await context.bot.edit_message_text(
+                await card_text(context, report, locale), chat_id=chat_id,
+                message_id=message_id, reply_markup=triage_markup(context, report, locale),
+            )
+        except TelegramError:
+            continue  # deleted, or unchanged: the other cards still get the news
+
+
+async def organizer_chats(services: Services) -> list[tuple[int, str]]:
+    """Every organizer's private chat (config and granted), with their language."""
+    default = services.config.community.default_locale
+    found: dict[int, str] = {}
+    for member in await members_db.members_with_role(services.db, Role.ORGANIZER):
+        if member.telegram_id is not None:
+            found[member.telegram_id] = locale_of(member, services)
+    for user_id in services.config.organizers.user_ids:
+        if user_id not in found:
+            member = await members_db.get_member_by_telegram(services.db, user_id)
+            found[user_id] = locale_of(member, services) if member else default
+    return list(found.items())
+
+
+# --- The report flow.
+
+
+async def say_no(update: Update, context: LinliContext, locale: str, refused: Refused) -> None:
+    """A refusal as a message (the tap was already answered, or there was no tap)."""
+    await reply(update, context, locale, "hazards/refused", reason=refused.reason,
+                detail=refused.detail)
+
+
+def _nav(context: LinliContext, locale: str, *, back: bool = True) -> list[tuple[str, str]]:
+    row = [(label(context, locale, "hazards.cancel"), callbacks.pack("hz", "cancel"))]
+    if back:
+        row.insert(0, (label(context, locale, "hazards.back"), callbacks.pack("hz", "back")))
+    return row
+
+
+def _category_rows(context: LinliContext, locale: str) -> list[list[tuple[str, str]]]:
+    buttons = [
+        (("🚨 " if c.urgent else "") + c.name(locale), callbacks.pack("hz", "cat", c.key))
+        for c in categories(context.services)
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def _location_keyboard(context: LinliContext, actor: Actor) -> ReplyKeyboardMarkup:
+    locale = actor.locale
+    rows = [[KeyboardButton(label(context, locale, "hazards.send_location"), request_location=True)]]
+    if actor.member.building_id:
+        name = building_name(context.services, actor.member.building_id)
+        rows.append([KeyboardButton(label(context, locale, "hazards.my_building", name=name))])
+    rows.append(
+        [KeyboardButton(label(context, locale, "hazards.back")),
+         KeyboardButton(label(context, locale, "hazards.cancel"))]
+    )
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def _draft_view(context: LinliContext, draft: Draft, locale: str) -> dict[str, Any]:
+    data = draft.data
+    return {
+        "category": category_name(context.services, data.get("cat", ""), locale),
+        "urgent": bool(data.get("urgent")),
+        "description": data.get("desc", ""),
+        "photos": len(data.get("photos", [])),
+        "address": data.get("addr", ""),
+        "building": building_name(context.services, data.get("bld")),
+        "has_location": data.get("lat") is not None,
+        "anonymous": data.get("anon"),
+    }
+
+
+async def prompt(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    """Ask for what the current step needs."""
+    locale, data, step = actor.locale, draft.data, draft.step
+    limit = context.services.config.hazards.description_limit
+    photo_first = bool(data.get("pf"))
+    if step == "category":
+        rows = [*_category_rows(context, locale), _nav(context, locale, back=False)]
+        await reply(update, context, locale, "hazards/ask_category", keyboard(rows),
+                    photo_first=photo_first, photos=len(data.get("photos", [])))
+    elif step == "description":
+        await reply(update, context, locale, "hazards/ask_description",
+                    keyboard([_nav(context, locale)]), limit=limit)
+    elif step == "photos":
+        done = label(context, locale, "hazards.done" if data.get("photos") else "hazards.skip")
+        rows = [[(done, callbacks.pack("hz", "done"))], _nav(context, locale)]
+        await reply(update, context, locale, "hazards/ask_photos", keyboard(rows),
+                    count=len(data.get("photos", [])), limit=rules.MAX_PHOTOS)
+    elif step == "location":
+        await reply(update, context, locale, "hazards/ask_location",
+                    _location_keyboard(context, actor))
+    elif step == "duplicates":
+        found = [r for r in [await hazards_db.get_report(context.services.db, i)
+                             for i in data.get("dups", [])] if r is not None]
+        rows = [[(label(context, locale, "hazards.me_too", code=r.code),
+                  callbacks.pack("hz", "same", r.id))] for r in found]
+        rows += [[(label(context, locale, "hazards.new_one"), callbacks.pack("hz", "new"))],
+                 _nav(context, locale)]
+        await reply(update, context, locale, "hazards/ask_duplicates", keyboard(rows),
+                    reports=[report_view(context, r, locale) for r in found])
+    elif step == "anonymous":
+        rows = [[(label(context, locale, "hazards.named"), callbacks.pack("hz", "anon", 0))],
+                [(label(context, locale, "hazards.anonymous"), callbacks.pack("hz", "anon", 1))],
+                _nav(context, locale)]
+        await reply(update, context, locale, "hazards/ask_anonymous", keyboard(rows))
+    elif step == "confirm":
+        anonymous = data.get("anon")
+        if anonymous is None:  # photo-first: choose how to send right here
+            rows = [[(label(context, locale, "hazards.send"), callbacks.pack("hz", "send", 0))],
+                    [(label(context, locale, "hazards.send_anonymous"), callbacks.pack("hz", "send", 1))],
+                    [(label(context, locale, "hazards.add_description"), callbacks.pack("hz", "desc"))]]
+        else:
+            rows = [[(label(context, locale, "hazards.send"), callbacks.pack("hz", "send", int(anonymous)))]]
+        rows.append(_nav(context, locale))
+        await reply(update, context, locale, "hazards/confirm", keyboard(rows),
+                    d=_draft_view(context, draft, locale))
+
+
+async def start_report(update: Update, context: LinliContext, actor: Actor) -> None:
+    """Start the report flow in private chat (/report, and the lead's `/start report`)."""
+    draft = await flows.start_flow(context, actor.user.id, "report", "category", photos=[])
+    await prompt(update, context, actor, draft)
+
+
+async def on_report(update: Update, context: LinliContext) -> None:
+    """/report: the private flow; in a group, a link into the private chat."""
+    actor = await load_actor(update, context)
+    if actor is None:
+        return
+    if not is_private(update):
+        button = InlineKeyboardButton(
+            label(context, actor.locale, "hazards.open_private"), url=flows_link(context)
+        )
+        await reply(update, context, actor.locale, "hazards/go_private",
+                    InlineKeyboardMarkup([[button]]))
+        return
+    await start_report(update, context, actor)
+
+
+def flows_link(context: LinliContext) -> str:
+    return deep_link(context, "report")
+
+
+async def on_photo_first(update: Update, context: LinliContext, actor: Actor) -> None:
+    """A photo with no flow running starts a report with it (category, location, send)."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    caption = rules.clean_description(
+        message.caption, context.services.config.hazards.description_limit
+    )
+    draft = await flows.start_flow(
+        context, actor.user.id, "report", "category", photos=[message.photo[-1].file_id],
+        desc=caption if isinstance(caption, str) else "", pf=True,
+    )
+    await prompt(update, context, actor, draft)
+
+
+async def _after_location(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    """Location known: offer open reports that look the same, else go on."""
+    await reply(update, context, actor.locale, "hazards/location_noted", ReplyKeyboardRemove())
+    found = await hazards_db.find_duplicates(
+        context.services.db, _new_report(draft, anonymous=False),
+        context.services.config.hazards.duplicate_radius_m,
+    )
+    draft.data["dups"] = [r.id for r in found]
+    if found:
+        step = "duplicates"
+    else:
+        step = "confirm" if draft.data.get("pf") else "anonymous"
+    await flows.save(context, draft, step)
+    await prompt(update, context, actor, draft)
+
+
+def _new_report(draft: Draft, *, anonymous: bool) -> NewReport:
+    data = draft.data
+    return NewReport(
+        category=data.get("cat", "other"),
+        description=data.get("desc", ""),
+        anonymous=anonymous,
+        urgent=bool(data.get("urgent")),
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        address=data.get("addr", ""),
+        building_id=data.get("bld"),
+        photos=tuple(data.get("photos", [])),
+    )
+
+
+async def on_report_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    """A message while the report flow runs: what it means depends on the step."""
+    message = update.effective_message
+    if message is None:
+        return
+    step, locale = draft.step, actor.locale
+    if step == "location":
+        await _location_input(update, context, actor, draft)
+    elif step == "description" and message.text is not None:
+        cleaned = rules.clean_description(
+            message.text, context.services.config.hazards.description_limit
+        )
+        if isinstance(cleaned, Refused):
+            await say_no(update, context, locale, cleaned)
+            return
+        draft.data["desc"] = cleaned
+        await flows.save(context, draft, "confirm" if draft.data.get("pf") else "photos")
+        await prompt(update, context, actor, draft)
+    elif step in ("photos", "description") and message.photo:
+        photos: list[str] = draft.data.setdefault("photos", [])
+        if len(photos) >= rules.MAX_PHOTOS:
+            await reply(update, context, locale, "hazards/photos_full", limit=rules.MAX_PHOTOS)
+            return
+        photos.append(message.photo[-1].file_id)
+        if step == "photos" and len(photos) >= rules.MAX_PHOTOS:
+            await flows.save(context, draft, "location")
+        else:
+            await flows.save(context, draft)
+        await prompt(update, context, actor, draft)
+    elif step == "photos":
+        kind = "sticker" if message.sticker else "other"
+        await reply(update, context, locale, "hazards/not_a_photo", kind=kind)
+    else:
+        kind = "sticker" if message.sticker else "other"
+        await reply(update, context, locale, "hazards/use_buttons", step=step, kind=kind)
+
+
+async def _location_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    message = update.effective_message
+    assert message is not None
+    locale = actor.locale
+    typed = (message.text or "").strip()
+    if message.location is not None:
+        draft.data.update(lat=message.location.latitude, lon=message.location.longitude)
+    elif typed == label(context, locale, "hazards.back"):
+        await reply(update, context, locale, "hazards/location_noted", ReplyKeyboardRemove())
+        await _go_back(update, context, actor, draft)
+        return
+    elif typed == label(context, locale, "hazards.cancel"):
+        await flows.end_flow(context, actor.user.id, "report")
+        await reply(update, context, locale, "hazards/cancelled", ReplyKeyboardRemove())
+        return
+    elif actor.member.building_id and typed == label(
+        context, locale, "hazards.my_building",
+        name=building_name(context.services, actor.member.building_id),
+    ):
+        draft.data.update(bld=actor.member.building_id, addr="")
+    elif message.text is not None:
+        address = rules.clean_address(typed)
+        if isinstance(address, Refused):
+            await say_no(update, context, locale, address)
+            return
+        draft.data.update(addr=address, bld=rules.match_building(address, context.services.community))
+    else:
+        await reply(update, context, locale, "hazards/use_buttons", step="location",
+                    kind="sticker" if message.sticker else "other")
+        return
+    await _after_location(update, context, actor, draft)
+
+
+async def _go_back(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    previous = rules.previous_step(draft.step, bool(draft.data.get("pf")), bool(draft.data.get("dups")))
+    if previous is None:
+        await prompt(update, context, actor, draft)
+        return
+    await flows.save(context, draft, previous)
+    await prompt(update, context, actor, draft)
+
+
+# In-process only: the hourly limit for anonymous reports cannot be counted in the database
+# without linking them to their sender, so it lives in memory and is lost on restart.
+_ANON_SENT: dict[int, deque[float]] = {}
+
+
+def _anonymous_allowed(user_id: int, per_hour: int) -> bool:
+    now = time.monotonic()
+    sent = _ANON_SENT.setdefault(user_id, deque())
+    while sent and now - sent[0] > 3600:
+        sent.popleft()
+    if len(sent) >= per_hour:
+        return False
+    sent.append(now)
+    return True
+
+
+async def _send(update: Update, context: LinliContext, actor: Actor, draft: Draft, anonymous: bool) -> None:
+    services, locale = context.services, actor.locale
+    per_hour = services.config.hazards.max_reports_per_hour
+    new = _new_report(draft, anonymous=anonymous)
+    followup = rules.new_followup_code() if anonymous else None
+    if anonymous and not _anonymous_allowed(actor.user.id, per_hour):
+        await say_no(update, context, locale, Refused("too_many_reports", {"limit": per_hour}))
+        return
+    try:
+        report = await hazards_db.create_report(
+            services.db, new, reporter_id=None if anonymous else actor.member.id,
+            draft_user_id=actor.user.id, now=services.now(), per_hour=per_hour,
+            followup_hash=rules.followup_hash(followup) if followup else None,
+        )
+    except RefusedError as exc:
+        await say_no(update, context, locale, exc.refused)
+        return
+    if anonymous:
+        await hazards_db.checkpoint(services.db)
+    await reply(update, context, locale, "hazards/sent", r=report_view(context, report, locale),
+                followup=followup or "")
+    await post_cards(context, report)
+
+
+async def _drop_keyboard(update: Update) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError:
+        pass  # already without buttons
+
+
+async def _flow_button(update: Update, context: LinliContext, actor: Actor, action: str, arg: str) -> None:
+    """A button of the report flow; only the step that shows it accepts it."""
+    draft = await flows.current(context, actor.user.id)
+    expected = {"cat": "category", "done": "photos", "same": "duplicates", "new": "duplicates",
+                "anon": "anonymous", "send": "confirm", "desc": "confirm"}
+    if draft is None or draft.flow != "report" or (
+        action in expected and draft.step != expected[action]
+    ):
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return
+    await answer(update, context, actor.locale)
+    await _drop_keyboard(update)
+    if action == "back":
+        await _go_back(update, context, actor, draft)
+    elif action == "cat":
+        category = rules.category_by_key(categories(context.services), arg)
+        if category is None:
+            await answer(update, context, actor.locale, "common/stale_button", alert=True)
+            return
+        draft.data.update(cat=category.key, urgent=category.urgent)
+        await flows.save(context, draft, "location" if draft.data.get("pf") else "description")
+        await prompt(update, context, actor, draft)
+    elif action == "done":
+        await flows.save(context, draft, "location")
+        await prompt(update, context, actor, draft)
+    elif action == "desc":
+        await flows.save(context, draft, "description")
+        await prompt(update, context, actor, draft)
+    elif action == "new":
+        await flows.save(context, draft, "confirm" if draft.data.get("pf") else "anonymous")
+        await prompt(update, context, actor, draft)
+    elif action == "anon":
+        draft.data["anon"] = arg == "1"
+        await flows.save(context, draft, "confirm")
+        await prompt(update, context, actor, draft)
+    elif action == "send":
+        await _send(update, context, actor, draft, arg == "1")
+    elif action == "same" and arg.isdigit():
+        await _me_too(update, context, actor, int(arg))
+
+
+async def _me_too(update: Update, context: LinliContext, actor: Actor, report_id: int) -> None:
+    services = context.services
+    try:
+        report = await hazards_db.add_support(services.db, report_id, actor.member.id, services.now())
+    except RefusedError as exc:
+        await say_no(update, context, actor.locale, exc.refused)
+        return
+    await flows.end_flow(context, actor.user.id, "report")
+    await reply(update, context, actor.locale, "hazards/supported",
+                r=report_view(context, report, actor.locale))
+    await refresh_cards(context, report)
+
+
+# --- Triage: a button on a card, then a short note in private.
+
+
+async def _triage_button(update: Update, context: LinliContext, actor: Actor, action: Action, report_id: int) -> None:
+    services = context.services
+    report = await hazards_db.get_report(services.db, report_id)
+    if report is None:
+        await refuse(update, context, actor.locale, Refused("unknown_report"), FEATURE)
+        return
+    if not can_triage_building(actor.member, report.building_id):
+        await refuse(update, context, actor.locale, Refused("not_triager", {"code": report.code}), FEATURE)
+        return
+    outcome = rules.decide_triage(report, action)
+    if isinstance(outcome, Refused):
+        await refuse(update, context, actor.locale, outcome, FEATURE)
+        await refresh_cards(context, report)
+        return
+    await flows.start_flow(context, actor.user.id, "triage", "note", rid=report.id, act=action.value)
+    rows = [] if action is Action.REJECT else [
+        [(label(context, actor.locale, "hazards.no_note"), callbacks.pack("hz", "nn"))]
+    ]
+    rows.append([(label(context, actor.locale, "hazards.cancel"), callbacks.pack("hz", "cancel"))])
+    try:
+        await context.bot.send_message(
+            actor.user.id,
+            text(context, actor.locale, "hazards/ask_note", code=report.code, action=action.value,
+                 action_name=label(context, actor.locale, f"hazards.act_{action.value}")),
+            reply_markup=keyboard(rows),
+        )
+    except (Forbidden, BadRequest):
+        await flows.end_flow(context, actor.user.id, "triage")
+        await refuse(update, context, actor.locale, Refused("open_private_chat"), FEATURE)
+        return
+    await answer(update, context, actor.locale, "hazards/note_asked", code=report.code)
+
+
+async def on_triage_note(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    """The note a triager types after pressing a card's button."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        await reply(update, context, actor.locale, "hazards/use_buttons", step="note", kind="other")
+        return
+    await _apply_triage(update, context, actor, draft, message.text)
+
+
+def _award(context: LinliContext) -> hazards_db.Award:
+    """Points for the reporter, inside the triage transaction, once per report (by key)."""
+    from linli.storage import points as points_db
+
+    config = context.services.config
+    now = context.services.now()
+
+    async def award(tx: Tx, report: Report) -> int:
+        assert report.reporter_id is not None
+        earn_rules = config.points.earn_rules(config.tz)
+        credited: int = await points_db.earn(
+            tx, member_id=report.reporter_id, rule="verified_report", reference=report.code,
+            key=f"hazard:{report.id}:ack", rules=earn_rules, now=now,
+        )
+        if report.urgent:
+            credited += await points_db.earn(
+                tx, member_id=report.reporter_id, rule="urgent_bonus", reference=report.code,
+                key=f"hazard:{report.id}:ack:urgent", rules=earn_rules, now=now,
+            )
+        return credited
+
+    return award
+
+
+async def _apply_triage(update: Update, context: LinliContext, actor: Actor, draft: Draft, raw_note: str) -> None:
+    services, locale = context.services, actor.locale
+    note = rules.clean_note(raw_note)
+    action = Action(draft.data["act"])
+    if isinstance(note, Refused) or (action is Action.REJECT and not note):
+        await say_no(update, context, locale, note if isinstance(note, Refused) else Refused("reason_needed"))
+        return
+    report = await hazards_db.get_report(services.db, int(draft.data["rid"]))
+    if report is None or not can_triage_building(actor.member, report.building_id):
+        await flows.end_flow(context, actor.user.id, "triage")
+        await say_no(update, context, locale, Refused("not_triager", {"code": report.code if report else "?"}))
+        return
+    duplicate_of = rules.code_in_note(note) if action is Action.REJECT else None
+    try:
+        done = await hazards_db.triage(
+            services.db, report.id, action, actor_id=actor.member.id, note=note,
+            now=services.now(), award=_award(context), duplicate_of=duplicate_of,
+        )
+    except RefusedError as exc:
+        await flows.end_flow(context, actor.user.id, "triage")
+        await say_no(update, context, locale, exc.refused)
+        return
+    await flows.end_flow(context, actor.user.id, "triage")
+    await reply(update, context, locale, "hazards/triaged", r=report_view(context, done.report, locale),
+                points=done.points)
+    await refresh_cards(context, done.report)
+    await _tell_reporter(context, done.report, done.points)
+
+
+async def _tell_reporter(context: LinliContext, report: Report, points: int) -> None:
+    if report.reporter_id is None:
+        return
+    member = await members_db.get_member(context.services.db, report.reporter_id)
+    if member is None:
+        return
+    locale = locale_of(member, context.services)
+    await _notify(context, member, "hazards/status_changed", r=report_view(context, report, locale),
+                  points=points)
+
+
+async def _notify(context: LinliContext, member: Member, template: str, markup: InlineKeyboardMarkup | None = None, **values: Any) -> bool:
+    return await notify(context, member, template, markup, **values)
+
+
+# --- "Is it fixed?"
+
+
+async def _followup_answer(update: Update, context: LinliContext, actor: Actor, fixed: bool, report_id: int) -> None:
+    services = context.services
+    try:
+        report = await hazards_db.answer_followup(services.db, report_id, actor.member.id, fixed, services.now())
+    except RefusedError as exc:
+        await refuse(update, context, actor.locale, exc.refused, FEATURE)
+        return
+    await answer(update, context, actor.locale)
+    await _drop_keyboard(update)
+    view = report_view(context, report, actor.locale)
+    await reply(update, context, actor.locale, "hazards/followup_thanks", r=view, fixed=fixed)
+    if fixed:
+        return
+    group = services.config.organizers.group_chat_id
+    if group is not None:
+        default = services.config.community.default_locale
+        try:
+            await context.bot.send_message(group, text(context, default, "hazards/reopened",
+                                                       r=report_view(context, report, default)))
+        except TelegramError:
+            pass
+    await refresh_cards(context, report)
+
+
+# --- The one button router for "hz:" callbacks.
+
+
+async def on_button(update: Update, context: LinliContext) -> None:
+    """Every hz: button: flow steps, me too, triage, notes, follow-up answers, pages."""
+    actor = await load_actor(update, context)
+    query = update.callback_query
+    if actor is None or query is None:
+        return
+    action = callbacks.action_of(query.data, "hz")
+    if action == "t" and (parsed := callbacks.unpack(query.data, "hz", str, int)):
+        try:
+            triage_action = Action(parsed[1])
+        except ValueError:
+            triage_action = None
+        if triage_action is not None:
+            await _triage_button(update, context, actor, triage_action, parsed[2])
+            return
+    elif action == "fu" and (parsed := callbacks.unpack(query.data, "hz", str, int)) and parsed[1] in ("y", "n"):
+        await _followup_answer(update, context, actor, parsed[1] == "y", parsed[2])
+        return
+    elif action == "nn" and callbacks.unpack(query.data, "hz") is not None:
+        draft = await flows.current(context, actor.user.id)
+        if draft is not None and draft.flow == "triage":
+            await answer(update, context, actor.locale)
+            await _drop_keyboard(update)
+            await _apply_triage(update, context, actor, draft, "")
+            return
+    elif action == "cancel" and callbacks.unpack(query.data, "hz") is not None:
+        await _cancel(update, context, actor)
+        return
+    elif action == "pg" and (parsed := callbacks.unpack(query.data, "hz", int, str)):
+        await _reports_page(update, context, actor, ReportFilter.decode(parsed[2]), max(0, parsed[1]))
+        return
+    elif action in ("cat", "same", "anon", "send") and (parsed := callbacks.unpack(query.data, "hz", str)):
+        await _flow_button(update, context, actor, action, parsed[1])
+        return
+    elif action in ("back", "done", "new", "desc") and callbacks.unpack(query.data, "hz"):
+        await _flow_button(update, context, actor, action, "")
+        return
+    await answer(update, context, actor.locale, "common/stale_button", alert=True)
+
+
+async def _cancel(update: Update, context: LinliContext, actor: Actor) -> None:
+    draft = await flows.current(context, actor.user.id)
+    await answer(update, context, actor.locale)
+    await _drop_keyboard(update)
+    if draft is not None and draft.flow in ("report", "triage"):
+        await flows.end_flow(context, actor.user.id, draft.flow)
+    await reply(update, context, actor.locale, "hazards/cancelled", ReplyKeyboardRemove())
+
+
+# --- Lists.
+
+
+async def on_myreports(update: Update, context: LinliContext) -> None:
+    """/myreports: the member's own reports and where each stands."""
+    actor = await load_actor(update, context)
+    if actor is None:
+        return
+    items, total = await hazards_db.reports_of_member(
+        context.services.db, actor.member.id, limit=MY_REPORTS_LIMIT
+    )
+    await reply(update, context, actor.locale, "hazards/myreports",
+                reports=[report_view(context, r, actor.locale) for r in items], total=total)
+
+
+async def on_reports(update: Update, context: LinliContext) -> None:
+    """/reports [status] [category] [building]: organizers (and leaders for their building)."""
+    actor = await load_actor(update, context)
+    if actor is None:
+        return
+    parsed = rules.parse_filter(
+        list(context.args or []), tuple(c.key for c in categories(context.services)),
+        context.services.community,
+    )
+    if isinstance(parsed, Refused):
+        await refuse(update, context, actor.locale, parsed, FEATURE)
+        return
+    await _reports_page(update, context, actor, parsed, 0)
+
+
+async def _reports_page(update: Update, context: LinliContext, actor: Actor, wanted: ReportFilter | None, offset: int) -> None:
+    if wanted is None:
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return
+    if not actor.is_organizer:
+        own = actor.member.building_id
+        if not actor.has(Role.BUILDING_LEADER) or own is None:
+            await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+            return
+        wanted = ReportFilter(wanted.statuses, wanted.category, own)
+    items, total = await hazards_db.list_reports(
+        context.services.db, statuses=wanted.statuses, category=wanted.category,
+        building_id=wanted.building_id, limit=PAGE_SIZE, offset=offset,
+    )
+    markup = None
+    if offset + PAGE_SIZE < total:
+        try:
+            data = callbacks.pack("hz", "pg", offset + PAGE_SIZE, wanted.encode())
+            markup = keyboard([[(label(context, actor.locale, "hazards.next_page"), data)]])
+        except ValueError:
+            markup = None  # a filter too long for a button: narrow it to see the rest
+    await answer(update, context, actor.locale)
+    await reply(update, context, actor.locale, "hazards/reports", markup,
+                reports=[report_view(context, r, actor.locale) for r in items], total=total,
+                offset=offset, statuses=[status_name(context, actor.locale, s.value) for s in wanted.statuses],
+                category=category_name(context.services, wanted.category, actor.locale) if wanted.category else "",
+                building=building_name(context.services, wanted.building_id))
+
+
+flows.register_flow("report", on_report_input)
+flows.register_flow("triage", on_triage_note)
+flows.register_fallback("photo", on_photo_first)
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("report", on_report),
+    CommandHandler("myreports", on_myreports),
+    CommandHandler("reports", on_reports),
+    CallbackQueryHandler(on_button, pattern=callbacks.pattern("hz")),
+]
+COMMANDS: list[CommandSpec] = [
+    CommandSpec("report", FEATURE, private=True, group=True),
+    CommandSpec("myreports", FEATURE),
+    CommandSpec("reports", FEATURE, role=Role.ORGANIZER),
+]
+
+__all__ = ["COMMANDS", "HANDLERS", "Status", "post_cards", "refresh_cards", "start_report"]

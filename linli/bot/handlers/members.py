@@ -12,6 +12,7 @@ from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
     answer,
+    deep_link,
     edit,
     is_private,
     keyboard,
@@ -19,6 +20,7 @@ from linli.bot.common import (
     load_actor,
     locale_of,
     notify,
+    post,
     refuse,
     reply,
     text,
@@ -36,8 +38,12 @@ from linli.core.members import (
     parse_start_payload,
 )
 from linli.core.outcomes import Refused
+from linli.core.points import EarnRules
+from linli.core.timebank import format_hours
 from linli.storage import drafts as drafts_db
 from linli.storage import members as members_db
+from linli.storage import points as points_db
+from linli.storage import timebank as timebank_db
 from linli.storage.drafts import Draft
 
 F = "m"  # callback prefix
@@ -53,6 +59,10 @@ async def on_start(update: Update, context: LinliContext) -> None:
     if actor is None:
         return
     await members_db.set_private_chat(context.services.db, actor.member.id, True)
+    if actor.is_organizer:
+        from linli.bot.app import publish_organizer_commands  # the app lists this module
+
+        await publish_organizer_commands(context.bot, context.services, actor.user.id)
     intent = parse_start_payload(context.args[0] if context.args else None)
     if intent.kind == "checkin":
         from linli.bot.handlers import events
@@ -311,7 +321,7 @@ async def _finish_join(update: Update, context: LinliContext, actor: Actor, draf
     member = with_config_roles(member, services)
     mode = services.config.community.verification
     if member.household_id is not None and mode is Verification.NONE:
-        await members_db.set_verified(services.db, member.id, None, services.now())
+        await members_db.verify(services.db, member.id, None, services.now(), _rules(context))
     await edit(
         query,
         text(
@@ -355,11 +365,11 @@ async def _ask_for_verification(context: LinliContext, member: Member) -> None:
     group = services.config.organizers.group_chat_id
     if group is not None:
         locale = services.config.community.default_locale
-        await context.bot.send_message(
-            group,
-            text(context, locale, "members/join_notice", **values),
-            reply_markup=markup_for(locale),
-        )
+        await post(context, group, locale, "members/join_notice", markup_for(locale), **values)
+
+
+def _rules(context: LinliContext) -> EarnRules:
+    return context.services.config.points.earn_rules(context.services.config.tz)
 
 
 def _place(context: LinliContext, member: Member) -> dict[str, str]:
@@ -387,10 +397,12 @@ async def _verify(
     if not can_verify(actor.member, target, services.config.community.verification):
         await refuse(update, context, actor.locale, Refused("not_allowed_verify"), "members")
         return
-    done = await members_db.set_verified(services.db, target.id, actor.member.id, services.now())
+    done, credited = await members_db.verify(
+        services.db, target.id, actor.member.id, services.now(), _rules(context)
+    )
     if done:
-        await _after_verified(context, target)
-    values = {
+        await _after_verified(context, target, credited)
+    values: dict[str, Any] = {
         "target": target,
         "place": _place(context, target),
         "by": actor.member,
@@ -404,31 +416,15 @@ async def _verify(
         await reply(update, context, actor.locale, "members/verified_done", **values)
 
 
-async def _after_verified(context: LinliContext, member: Member) -> None:
-    """Tell the newcomer; credit whoever invited them (once: the key is per newcomer)."""
+async def _after_verified(context: LinliContext, member: Member, credited: int) -> None:
+    """Tell the newcomer, and whoever invited them if that earned them points."""
     await notify(context, member, "members/you_are_verified")
-    if member.referred_by is not None:
-        from linli.storage import points as points_db
-
-        earn = getattr(points_db, "earn", None)
-        if earn is not None:
-            services = context.services
-            rules = services.config.points.earn_rules(services.config.tz)  # type: ignore[attr-defined]
-            async with services.db.transaction() as tx:
-                credited = await earn(
-                    tx,
-                    member_id=member.referred_by,
-                    rule="referral",
-                    reference=f"member:{member.id}",
-                    key=f"referral:{member.id}",
-                    rules=rules,
-                    now=services.now(),
-                )
-            referrer = await members_db.get_member(services.db, member.referred_by)
-            if credited and referrer is not None:
-                await notify(
-                    context, referrer, "members/referral_credited", points=credited, newcomer=member
-                )
+    if credited and member.referred_by is not None:
+        referrer = await members_db.get_member(context.services.db, member.referred_by)
+        if referrer is not None:
+            await notify(
+                context, referrer, "members/referral_credited", points=credited, newcomer=member
+            )
 
 
 async def on_verify(update: Update, context: LinliContext) -> None:
@@ -534,21 +530,16 @@ async def on_me(update: Update, context: LinliContext) -> None:
         member=actor.member,
         place=_place(context, actor.member),
         roles=sorted(r.value for r in actor.member.roles),
+        invite_link=deep_link(context, f"ref_{actor.member.referral_code}"),
         **summary,
     )
 
 
 async def _balances(context: LinliContext, member: Member) -> dict[str, Any]:
-    """Points and hours, where those features are installed."""
-    from linli.storage import points as points_db
-    from linli.storage import timebank as timebank_db
-
     db = context.services.db
-    points_balance = getattr(points_db, "balance", None)
-    hours_balance = getattr(timebank_db, "balance", None)
     return {
-        "points": await points_balance(db, member.id) if points_balance else None,
-        "hours": await hours_balance(db, member.id) if hours_balance else None,
+        "points": await points_db.balance(db, member.id),
+        "hours": format_hours(await timebank_db.balance(db, member.id)),
     }
 
 

@@ -1,7 +1,256 @@
-"""Scheduled work for broadcasts."""
+"""Delivering broadcasts; and the scheduler's weekly digest and daily backup.
+
+A confirmed broadcast is delivered by a background task of the Application
+(`start_delivery`): a few workers claim pending rows, send, and record each result as
+soon as it is known. The tick `resume_broadcasts` restarts the delivery of any broadcast
+still `sending` that no task in this process is delivering (after a restart): rows that
+were in flight when the bot stopped may have arrived, so they are marked failed
+("interrupted") and never sent again; every pending row is then sent exactly once.
+"""
 
 from __future__ import annotations
 
-from linli.bot.jobs import Tick
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
-TICKS: list[Tick] = []
+from telegram import Message
+from telegram.error import (
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from linli.bot.context import LinliApp, LinliContext, Services
+from linli.bot.jobs import Tick
+from linli.core.broadcasts import (
+    Counts,
+    DeliveryStatus,
+    Target,
+    audience_label_parts,
+    progress_due,
+)
+from linli.storage import broadcasts as bc_db
+from linli.storage import members as members_db
+from linli.storage.broadcasts import Broadcast, Delivery, Result
+
+log = logging.getLogger(__name__)
+
+TASKS_KEY = "broadcast_tasks"
+SLEEP_KEY = "broadcast_sleep"
+Sleep = Callable[[float], Awaitable[None]]
+MIN_RETRY_WAIT = 1.0
+PROBLEMS_SHOWN = 15
+
+
+def _tasks(app: LinliApp) -> dict[int, asyncio.Task[None]]:
+    tasks: dict[int, asyncio.Task[None]] = app.bot_data.setdefault(TASKS_KEY, {})
+    return tasks
+
+
+def is_delivering(app: LinliApp, broadcast_id: int) -> bool:
+    task = _tasks(app).get(broadcast_id)
+    return task is not None and not task.done()
+
+
+def start_delivery(app: LinliApp, broadcast_id: int) -> asyncio.Task[None]:
+    """Deliver a broadcast in the background (once per process: a second call returns the task)."""
+    tasks = _tasks(app)
+    task = tasks.get(broadcast_id)
+    if task is not None and not task.done():
+        return task
+    task = app.create_task(deliver(app, broadcast_id), name=f"broadcast-{broadcast_id}")
+    tasks[broadcast_id] = task
+    return task
+
+
+async def wait_deliveries(app: LinliApp, seconds: float) -> None:
+    """Wait, at most `seconds`, for every delivery running in this process (tests, tools)."""
+    running = [t for t in _tasks(app).values() if not t.done()]
+    if running:
+        async with asyncio.timeout(seconds):
+            await asyncio.gather(*running)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value: Any = exc.retry_after
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return max(seconds, MIN_RETRY_WAIT)
+
+
+async def _send(app: LinliApp, broadcast: Broadcast, chat_id: int) -> Message:
+    if broadcast.photo:
+        return await app.bot.send_photo(chat_id, broadcast.photo, caption=broadcast.text)
+    return await app.bot.send_message(chat_id, broadcast.text)
+
+
+async def send_one(app: LinliApp, broadcast: Broadcast, delivery: Delivery) -> tuple[Result, float]:
+    """One recipient: (sent | blocked (403) | failed (400, others) | pending again, seconds to wait).
+
+    A 429 that gets past the rate limiter puts the row back to pending before the wait, so
+    a stop during the wait leaves nothing in flight.
+    """
+    chat_id = delivery.chat_id
+    for _ in range(3):  # at most two hops for a group that became a supergroup
+        try:
+            message = await _send(app, broadcast, chat_id)
+        except RetryAfter as exc:
+            return Result(delivery.id, DeliveryStatus.PENDING), retry_seconds(exc)
+        except ChatMigrated as exc:
+            chat_id = exc.new_chat_id  # the group became a supergroup: same group, new id
+            continue
+        except Forbidden as exc:
+            return Result(delivery.id, DeliveryStatus.BLOCKED, exc.message[:200]), 0
+        except TimedOut:
+            # The request may have reached Telegram: never send it again.
+            return Result(delivery.id, DeliveryStatus.FAILED, "timed out (may have arrived)"), 0
+        except TelegramError as exc:
+            return Result(delivery.id, DeliveryStatus.FAILED, exc.message[:200]), 0
+        return Result(delivery.id, DeliveryStatus.SENT, message_id=message.message_id), 0
+    return Result(delivery.id, DeliveryStatus.FAILED, "group migrated too often"), 0
+
+
+def sleeper(app: LinliApp) -> Sleep:
+    """How the sender waits out a 429: real time, unless a test drives time with its clock."""
+    sleep: Sleep = app.bot_data.get(SLEEP_KEY, asyncio.sleep)
+    return sleep
+
+
+async def deliver(app: LinliApp, broadcast_id: int) -> None:
+    """Send every pending row of a broadcast, then the final report (once)."""
+    services: Services = app.bot_data["services"]
+    db = services.db
+    broadcast = await bc_db.get_broadcast(db, broadcast_id)
+    if broadcast is None or broadcast.status != "sending":
+        return
+    # If the application is running, its stop ends the delivery between two messages; the
+    # rest is resumed after the restart. A delivery started outside a running app finishes.
+    was_running = app.running
+    progress_lock = asyncio.Lock()
+
+    def stopping() -> bool:
+        return was_running and not app.running
+
+    async def worker() -> None:
+        while not stopping():
+            claimed = await bc_db.claim_pending(db, broadcast_id, 1, services.now())
+            if not claimed:
+                return
+            result, wait = await send_one(app, broadcast, claimed[0])
+            await bc_db.record_results(db, [result], services.now())
+            if wait:
+                await sleeper(app)(wait)
+            async with progress_lock:
+                await show_progress(app, broadcast_id, final=False)
+
+    workers = max(1, services.config.broadcasts.send_concurrency)
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    if stopping():
+        log.info("broadcast %s paused by shutdown; it resumes after the restart", broadcast_id)
+        return
+    if await bc_db.finish(db, broadcast_id, services.now()):
+        await show_progress(app, broadcast_id, final=True)
+        await send_report(app, broadcast_id)
+
+
+def audience_values_of(target: Target, services: Services) -> dict[str, Any]:
+    """Template values naming who a broadcast is for."""
+    kind, name = audience_label_parts(target.audience, services.community)
+    return {
+        "mode": target.mode.value,
+        "scope_kind": kind,
+        "scope_name": name,
+        "role": target.role.value if target.role else "",
+    }
+
+
+def audience_values(broadcast: Broadcast, services: Services) -> dict[str, Any]:
+    return audience_values_of(broadcast.target, services)
+
+
+async def show_progress(app: LinliApp, broadcast_id: int, *, final: bool) -> None:
+    """Edit the organizer's progress message: at most every few seconds, never unchanged."""
+    services: Services = app.bot_data["services"]
+    broadcast = await bc_db.get_broadcast(services.db, broadcast_id)
+    if broadcast is None or broadcast.progress_msg_id is None or broadcast.progress_chat_id is None:
+        return
+    now = services.now()
+    if not progress_due(
+        broadcast.progress_at,
+        now,
+        services.config.broadcasts.progress_interval_seconds,
+        final=final,
+    ):
+        return
+    text = progress_text(services, broadcast.locale, broadcast, broadcast.counts, final=final)
+    if text == broadcast.progress_text:
+        return  # nothing changed since the last edit: Telegram would answer "not modified"
+    try:
+        await app.bot.edit_message_text(
+            text, chat_id=broadcast.progress_chat_id, message_id=broadcast.progress_msg_id
+        )
+    except TelegramError as exc:
+        log.info("progress of broadcast %s not shown: %s", broadcast_id, exc)
+    await bc_db.set_progress(services.db, broadcast_id, text=text, now=now)
+
+
+def progress_text(
+    services: Services, locale: str, broadcast: Broadcast, counts: Counts, *, final: bool
+) -> str:
+    return services.renderer.render(
+        locale,
+        "broadcasts/progress",
+        id=broadcast.id,
+        counts=counts,
+        final=final,
+        **audience_values(broadcast, services),
+    )
+
+
+async def send_report(app: LinliApp, broadcast_id: int) -> None:
+    """The final report to the organizer who sent it: delivered, blocked, failed (and who)."""
+    services: Services = app.bot_data["services"]
+    broadcast = await bc_db.get_broadcast(services.db, broadcast_id)
+    if broadcast is None:
+        return
+    creator = await members_db.get_member(services.db, broadcast.created_by)
+    if creator is None or creator.telegram_id is None:
+        return
+    problems = await bc_db.problems(services.db, broadcast_id, limit=PROBLEMS_SHOWN)
+    text = services.renderer.render(
+        broadcast.locale,
+        "broadcasts/report",
+        id=broadcast.id,
+        counts=broadcast.counts,
+        problems=problems,
+        more=max(0, broadcast.counts.blocked + broadcast.counts.failed - len(problems)),
+        **audience_values(broadcast, services),
+    )
+    try:
+        await app.bot.send_message(creator.telegram_id, text)
+    except TelegramError as exc:
+        log.warning("report of broadcast %s not delivered: %s", broadcast_id, exc)
+
+
+async def resume_broadcasts(context: LinliContext) -> None:
+    """Pick up broadcasts a restart interrupted (and any not yet started)."""
+    app: LinliApp = context.application  # type: ignore[assignment]
+    services = context.services
+    for broadcast_id in await bc_db.sending_broadcasts(services.db):
+        if is_delivering(app, broadcast_id):
+            continue
+        interrupted = await bc_db.interrupt_in_flight(services.db, broadcast_id, services.now())
+        if interrupted:
+            log.warning(
+                "broadcast %s: %s messages were in flight at the stop; not sent again",
+                broadcast_id,
+                interrupted,
+            )
+        start_delivery(app, broadcast_id)
+
+
+TICKS: list[Tick] = [resume_broadcasts]

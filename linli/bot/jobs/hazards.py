@@ -1,7 +1,73 @@
-"""Scheduled work for hazards."""
+"""Scheduled work for hazards: escalate unacknowledged urgent reports, ask "is it fixed?".
+
+Each item is claimed in the database before it is sent, so a restart or a second run
+never sends it twice (a crash between the claim and the send loses that one message)."""
 
 from __future__ import annotations
 
-from linli.bot.jobs import Tick
+from datetime import timedelta
 
-TICKS: list[Tick] = []
+from telegram.error import TelegramError
+
+from linli.bot import callbacks
+from linli.bot.common import keyboard, label, locale_of, notify, text
+from linli.bot.context import LinliContext
+from linli.bot.handlers.hazards import organizer_chats, report_view, triage_markup
+from linli.bot.jobs import Tick
+from linli.core import hazards as rules
+from linli.storage import hazards as hazards_db
+from linli.storage import members as members_db
+
+
+async def escalate_urgent_reports(context: LinliContext) -> None:
+    """An urgent report nobody acknowledged: tell the organizers' group and every organizer."""
+    services = context.services
+    settings, now = services.config.hazards, services.now()
+    for report in await hazards_db.escalation_candidates(services.db, settings.max_escalations):
+        if not rules.escalation_due(
+            report, now, settings.escalate_after_minutes, settings.max_escalations
+        ):
+            continue
+        if not await hazards_db.claim_escalation(services.db, report, now):
+            continue
+        number = report.escalations + 1
+        chats: list[tuple[int, str]] = []
+        group = services.config.organizers.group_chat_id
+        if group is not None:
+            chats.append((group, services.config.community.default_locale))
+        chats += await organizer_chats(services)
+        for chat_id, locale in chats:
+            try:
+                await context.bot.send_message(
+                    chat_id,
+                    text(context, locale, "hazards/escalation", r=report_view(context, report, locale),
+                         number=number, limit=settings.max_escalations,
+                         minutes=int((now - report.created_at).total_seconds() // 60)),
+                    reply_markup=triage_markup(context, report, locale),
+                )
+            except TelegramError:
+                continue  # an organizer who never opened the bot; the others still hear
+
+
+async def ask_if_fixed(context: LinliContext) -> None:
+    """A few days after resolution, ask the reporter whether the hazard is really gone."""
+    services = context.services
+    days, now = services.config.hazards.followup_days, services.now()
+    if days <= 0:
+        return
+    for report in await hazards_db.followup_candidates(services.db, now - timedelta(days=days)):
+        if not rules.followup_due(report, now, days) or report.reporter_id is None:
+            continue
+        member = await members_db.get_member(services.db, report.reporter_id)
+        if member is None or not await hazards_db.claim_followup(services.db, report.id, now):
+            continue
+        locale = locale_of(member, services)
+        markup = keyboard([[
+            (label(context, locale, "hazards.fixed_yes"), callbacks.pack("hz", "fu", "y", report.id)),
+            (label(context, locale, "hazards.fixed_no"), callbacks.pack("hz", "fu", "n", report.id)),
+        ]])
+        await notify(context, member, "hazards/followup_question", markup,
+                     r=report_view(context, report, locale))
+
+
+TICKS: list[Tick] = [escalate_urgent_reports, ask_if_fixed]

@@ -1,0 +1,136 @@
+"""Leaderboards from the ledger's aggregates, and the record of weekly posts.
+
+Boards read `points_daily` (a week or month sums at most 31 rows a member, through the
+(day, member_id) index) or `points_balances.score` (all time), never the whole ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from linli.core.clock import to_iso
+from linli.core.points import DayRange, places
+from linli.core.rankings import Line, Scope, Where, make_lines
+from linli.storage.db import Database, Tx
+
+
+def _scope_sql(where: Where) -> tuple[str, list[object]]:
+    if where.scope is Scope.BUILDING:
+        return " AND m.building_id = ?", [where.target]
+    if where.scope is Scope.COMPOUND:
+        # Building ids are "<compound id>/<name>"; compound ids are [A-Za-z0-9_-], no LIKE wildcards
+        # but "_", so compare the prefix exactly instead.
+        return " AND substr(m.building_id, 1, ?) = ?", [len(where.target) + 1, where.target + "/"]
+    return "", []
+
+
+def _scores_sql(days: DayRange) -> tuple[str, list[object]]:
+    """A subquery (member_id, score) for the period."""
+    if days.start is None:
+        return "SELECT member_id, score FROM points_balances", []
+    return (
+        "SELECT member_id, SUM(score) AS score FROM points_daily"
+        " WHERE day >= ? AND day < ? GROUP BY member_id",
+        [days.start, days.end],
+    )
+
+
+async def member_board(
+    db: Database | Tx, days: DayRange, where: Where, limit: int, viewer_id: int | None = None
+) -> tuple[Line, ...]:
+    scores, params = _scores_sql(days)
+    scope, scope_params = _scope_sql(where)
+    rows = await db.fetchall(
+        f"SELECT s.member_id, s.score, m.name, m.rank_optout, m.telegram_id IS NULL AS gone"
+        f" FROM ({scores}) s JOIN members m ON m.id = s.member_id"
+        f" WHERE s.score > 0{scope} ORDER BY s.score DESC, s.member_id LIMIT ?",
+        [*params, *scope_params, limit],
+    )
+    return make_lines(
+        [(r[0], r[1], r[2], bool(r[3]) or bool(r[4]) or not r[2]) for r in rows], viewer_id
+    )
+
+
+async def household_board(
+    db: Database | Tx, days: DayRange, where: Where, limit: int, viewer_household: int | None = None
+) -> tuple[Line, ...]:
+    """最美家庭: households by the sum of their members' scores; named by building and unit
+    only when none of its members opted out."""
+    scores, params = _scores_sql(days)
+    scope, scope_params = _scope_sql(where)
+    rows = await db.fetchall(
+        f"SELECT m.household_id, SUM(s.score) AS total, h.building_id, h.unit,"
+        f" EXISTS (SELECT 1 FROM members x WHERE x.household_id = m.household_id"
+        f"  AND x.rank_optout = 1) AS hidden"
+        f" FROM ({scores}) s JOIN members m ON m.id = s.member_id"
+        f" JOIN households h ON h.id = m.household_id"
+        f" WHERE 1 = 1{scope} GROUP BY m.household_id HAVING total > 0"
+        f" ORDER BY total DESC, m.household_id LIMIT ?",
+        [*params, *scope_params, limit],
+    )
+    numbers = places([r[1] for r in rows])
+    return tuple(
+        Line(
+            place,
+            r[1],
+            "",
+            bool(r[4]),
+            r[0] == viewer_household,
+            None if r[4] else r[2],
+            None if r[4] else r[3],
+        )
+        for place, r in zip(numbers, rows, strict=True)
+    )
+
+
+async def member_standing(
+    db: Database | Tx, member_id: int, days: DayRange, where: Where
+) -> tuple[int, int, int] | None:
+    """(place, score, members ranked) of one member on a board, or None if they have no score."""
+    scores, params = _scores_sql(days)
+    scope, scope_params = _scope_sql(where)
+    mine = await db.scalar(
+        f"SELECT score FROM ({scores}) WHERE member_id = ?", [*params, member_id]
+    )
+    if not mine or mine <= 0:
+        return None
+    row = await db.fetchone(
+        f"SELECT SUM(s.score > ?), COUNT(*) FROM ({scores}) s JOIN members m ON m.id = s.member_id"
+        f" WHERE s.score > 0{scope}",
+        [mine, *params, *scope_params],
+    )
+    assert row is not None
+    return int(row[0] or 0) + 1, int(mine), int(row[1])
+
+
+# --- Weekly posts: one per (period, chat), claimed before sending.
+
+
+async def claim_post(db: Database, period: str, chat_id: int, now: datetime) -> bool:
+    """True if this (period, chat) has not been posted yet, and is now ours to post."""
+    async with db.transaction() as tx:
+        claimed = await tx.rowcount(
+            "INSERT OR IGNORE INTO ranking_posts (period, chat_id, posted_at) VALUES (?, ?, ?)",
+            (period, chat_id, to_iso(now)),
+        )
+    return claimed == 1
+
+
+async def record_post(db: Database, period: str, chat_id: int, message_id: int | None) -> None:
+    await db.write(
+        "UPDATE ranking_posts SET message_id = ? WHERE period = ? AND chat_id = ?",
+        (message_id, period, chat_id),
+    )
+
+
+async def release_post(db: Database, period: str, chat_id: int) -> None:
+    """Sending failed: give the claim back so the next tick tries again."""
+    await db.write(
+        "DELETE FROM ranking_posts WHERE period = ? AND chat_id = ? AND message_id IS NULL",
+        (period, chat_id),
+    )
+
+
+async def posted(db: Database | Tx, period: str) -> set[int]:
+    rows = await db.fetchall("SELECT chat_id FROM ranking_posts WHERE period = ?", (period,))
+    return {r[0] for r in rows}

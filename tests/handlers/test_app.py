@@ -1,0 +1,45 @@
+"""Application-wide conventions: command menus per scope and language, the error handler."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from linli.bot.context import LinliContext
+from linli.sim.harness import Harness
+
+
+async def test_command_menus_are_published_per_scope_and_language(harness: Harness) -> None:
+    sim = harness.sim
+    await harness.start(harness.organizer)  # an organizer's menu is theirs once they open the chat
+    private_zh = sim.commands_for({"type": "all_private_chats"}, "zh")
+    private_en = sim.commands_for({"type": "all_private_chats"}, "en")
+    private_default = sim.commands_for({"type": "all_private_chats"})
+    groups = sim.commands_for({"type": "all_group_chats"}, "en")
+    organizer = sim.commands_for({"type": "chat", "chat_id": 1000}, "zh")
+    assert {"start", "me", "help", "privacy"} <= set(private_zh)
+    assert private_zh == private_en == private_default
+    assert "grant" not in private_zh and "bind" not in private_zh
+    assert "help" in groups and "me" not in groups
+    assert {"grant", "revoke", "me"} <= set(organizer)
+    descriptions = {
+        c["command"]: c["description"]
+        for c in sim.commands[
+            next(k for k in sim.commands if k[1] == "zh" and "private" in str(k[0]))
+        ]
+    }
+    assert descriptions["me"] == "我的资料、积分和时长"
+
+
+async def test_an_error_is_logged_and_the_organizers_are_told(make_harness) -> None:  # type: ignore[no-untyped-def]
+    h = await make_harness(raise_errors=False)
+
+    async def broken(update: Update, context: LinliContext) -> None:
+        raise RuntimeError("disk on fire <now>")
+
+    h.app.add_handler(CommandHandler("boom", broken), group=-5)
+    resident = h.user(2301, "甲")
+    await h.start(resident)
+    await h.send(resident, "/boom")
+    notice = h.last_text(-1001000)
+    assert "Linli 出错了" in notice and "RuntimeError" in notice and "disk on fire <now>" in notice
