@@ -88,18 +88,19 @@ def audiences(community: Community) -> list[Audience]:
 
 
 def audience_view(audience: Audience, community: Community) -> dict[str, str]:
-    """What templates need to name an audience."""
+    """What templates need to name an audience: its kind, name and (for a building) compound."""
     if audience.kind is NodeKind.COMPOUND:
         compound = community.compound(audience.target)
-        return {"kind": "compound", "name": compound.name if compound else audience.target}
+        return {"kind": "compound", "name": compound.name if compound else audience.target, "compound": ""}
     if audience.kind is NodeKind.BUILDING:
         building = community.building(audience.target)
         compound = community.compound(building.compound_id) if building else None
         return {
             "kind": "building",
-            "name": f"{compound.name if compound else ''} {building.name if building else audience.target}".strip(),
+            "name": building.name if building else audience.target,
+            "compound": compound.name if compound else "",
         }
-    return {"kind": audience.kind.value, "name": audience.target}
+    return {"kind": audience.kind.value, "name": audience.target, "compound": ""}
 
 
 def option_labels(context: LinliContext, locale: str, poll: Poll) -> list[str]:
@@ -375,7 +376,7 @@ async def ask_audience(update: Update, context: LinliContext, actor: Actor, draf
     rows = []
     for i, aud in enumerate(audiences(community)):
         view = audience_view(aud, community)
-        name = label(context, actor.locale, f"polls.aud_{view['kind']}", name=view["name"])
+        name = label(context, actor.locale, f"polls.aud_{view['kind']}", **view)
         rows.append((name, callbacks.pack(F, "a", i)))
     grid = [rows[i : i + 2] for i in range(0, len(rows), 2)]
     await reply(update, context, actor.locale, "polls/ask_audience", keyboard(grid))
