@@ -84,7 +84,10 @@ async def neighbour(
     h.sim.started.add(tid)
     member = await resident(h.db, tid, name, building, unit, verified=verified, now=h.clock())
     await members_db.set_private_chat(h.db, member.id, True)
-    return user, member
+    await members_db.set_locale(h.db, member.id, "en" if lang.startswith("en") else "zh-CN")
+    refreshed = await members_db.get_member(h.db, member.id)
+    assert refreshed is not None
+    return user, refreshed
 
 
 async def bound_group(
