@@ -140,7 +140,7 @@ async def on_input(update: Update, context: LinliContext, actor: Actor, draft: D
                     context,
                     actor.locale,
                     f"proposals.aud_{a.kind.value}",
-                    name=audience_view(a, context.services.community)["name"],
+                    **audience_view(a, context.services.community),
                 ),
                 callbacks.pack(F, "a", i),
             )
