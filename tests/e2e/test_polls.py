@@ -23,7 +23,9 @@ async def join(h: Harness, user: SimUser, unit: str, *, english: bool = False) -
     await h.press(user, "✅ I agree" if english else "✅ 同意")
 
 
-async def test_a_proposal_becomes_a_secret_vote_and_its_result_is_posted(make_harness: MakeHarness) -> None:
+async def test_a_proposal_becomes_a_secret_vote_and_its_result_is_posted(
+    make_harness: MakeHarness,
+) -> None:
     h = await make_harness({"polls": {"cosign_threshold": 2}})
     org = h.organizer
     await h.start(org)
@@ -76,7 +78,9 @@ async def test_a_proposal_becomes_a_secret_vote_and_its_result_is_posted(make_ha
     assert "您还没有投票" not in h.last_text(wang)
     await h.press(bob, "🗳 Vote now")
     await h.press(bob, "👍 Agree")
-    assert "Your vote is recorded" in h.last_text(bob) and "nobody can see what you chose" in h.last_text(bob)
+    assert "Your vote is recorded" in h.last_text(
+        bob
+    ) and "nobody can see what you chose" in h.last_text(bob)
 
     h.clock.advance(days=1)
     await h.restart()

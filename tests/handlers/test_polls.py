@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from linli.core.community import NodeKind
 from linli.core.members import Audience
-from linli.core.polls import PollKind
+from linli.core.polls import Poll, PollKind
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
 from linli.storage import members as members_db
@@ -22,24 +22,30 @@ async def org(h: Harness) -> SimUser:
     return h.organizer
 
 
-async def make_poll(h: Harness, kind: PollKind = PollKind.SINGLE, **kwargs: object) -> polls_db.Poll:
+async def make_poll(h: Harness, kind: PollKind = PollKind.SINGLE, **kwargs: object) -> Poll:
     """A poll published straight through storage; the next tick posts its card."""
     kwargs.setdefault("audience", BUILDING)
     d = draft(kind, now=h.clock(), **kwargs)  # type: ignore[arg-type]
     organizer = await members_db.ensure_member(h.db, h.organizer.id, "组织者", None, h.clock())
     count = await polls_db.count_eligible_now(h.db, d.settings, h.services.community)
-    poll, _ = await polls_db.create_poll(h.db, d, created_by=organizer.id, key=f"t{kind}{kwargs}", eligible=count, now=h.clock())
+    poll, _ = await polls_db.create_poll(
+        h.db, d, created_by=organizer.id, key=f"t{kind}{kwargs}", eligible=count, now=h.clock()
+    )
     await h.tick()
     return poll
 
 
-async def test_organizer_sets_up_previews_and_publishes_then_residents_vote(harness: Harness) -> None:
+async def test_organizer_sets_up_previews_and_publishes_then_residents_vote(
+    harness: Harness,
+) -> None:
     h = harness
     o = await org(h)
     wang, _ = await neighbour(h, 2001, "王芳", unit="3-201")
     li, _ = await neighbour(h, 2002, "李强", unit="3-201")
     zhao, _ = await neighbour(h, 2003, "赵敏", unit="3-202")
-    group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li, zhao])
+    group = await bound_group(
+        h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li, zhao]
+    )
     await h.send(o, "/newpoll")
     await h.press(o, "单选")
     await h.send(o, "春季大扫除定在哪一天？\n请大家选一个<b>时间</b>")
@@ -53,7 +59,9 @@ async def test_organizer_sets_up_previews_and_publishes_then_residents_vote(harn
     preview = h.last_text(o)
     assert "这张卡片将发到 1 个群；目前有 2 位（户）可以投票" in preview
     assert "请大家选一个<b>时间</b>" in preview  # the organizer's text is shown as typed
-    assert h.texts(group)[-1:] != [] and "春季大扫除" not in h.last_text(group)  # nothing posted yet
+    assert h.texts(group)[-1:] != [] and "春季大扫除" not in h.last_text(
+        group
+    )  # nothing posted yet
     await h.press(o, "✅ 发布")
     await h.redeliver_last()  # the same tap delivered twice: one poll
     assert await h.db.scalar("SELECT COUNT(*) FROM polls") == 1
@@ -116,7 +124,9 @@ async def test_forged_closed_and_ineligible_votes_change_nothing(harness: Harnes
     wang, _ = await neighbour(h, 2001, "王芳")
     guest, _ = await neighbour(h, 2002, "访客", verified=False)
     outsider, _ = await neighbour(h, 2003, "丽湖居民", building="lihu/A")
-    group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, guest, outsider])
+    group = await bound_group(
+        h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, guest, outsider]
+    )
     poll = await make_poll(h, closes_in=timedelta(hours=2))
     await h.callback(wang, f"pl:v:{poll.id}:9", chat=group)
     assert h.alerts(wang)[-1].text == "选票上没有这个选项，未作记录。"
@@ -155,7 +165,10 @@ async def test_ranked_ballot_in_private_chat_in_english(harness: Harness) -> Non
     assert await polls_db.ballots(h.db, poll) == [(1, 3, 0)]
     # A forged order (a repeated option) is refused.
     await h.callback(bob, f"pl:rs:{poll.id}:11")
-    assert h.alerts(bob)[-1].text == "This button is no longer valid. Please use the latest message, or start again."
+    assert (
+        h.alerts(bob)[-1].text
+        == "This button is no longer valid. Please use the latest message, or start again."
+    )
     assert await polls_db.ballots(h.db, poll) == [(1, 3, 0)]
 
 

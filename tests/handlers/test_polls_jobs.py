@@ -14,14 +14,20 @@ from tests.support.polls import bound_group, neighbour
 ORGANIZERS = -1001000
 
 
-async def test_reminder_once_then_closing_and_result_once_across_a_restart(harness: Harness) -> None:
+async def test_reminder_once_then_closing_and_result_once_across_a_restart(
+    harness: Harness,
+) -> None:
     h = harness
     wang, _ = await neighbour(h, 2001, "王芳")
     li, _ = await neighbour(h, 2002, "李强")
     bob, _ = await neighbour(h, 2003, "Bob", lang="en")
     guest, _ = await neighbour(h, 2004, "访客", verified=False)
-    group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li, bob, guest])
-    poll = await make_poll(h, PollKind.PROPOSAL, closes_in=timedelta(days=2), quorum_pct=50, pass_pct=60)
+    group = await bound_group(
+        h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li, bob, guest]
+    )
+    poll = await make_poll(
+        h, PollKind.PROPOSAL, closes_in=timedelta(days=2), quorum_pct=50, pass_pct=60
+    )
     await h.press(wang, "👍 赞成", group)
 
     h.clock.advance(hours=23)  # 25 h before closing: too early
@@ -29,7 +35,9 @@ async def test_reminder_once_then_closing_and_result_once_across_a_restart(harne
     assert "还没有投票" not in h.last_text(li)
     h.clock.advance(hours=2)  # 23 h before closing
     await h.tick()
-    assert f"投票 #{poll.id}“停车位怎么分？”将于" in h.last_text(li) and "您还没有投票" in h.last_text(li)
+    assert f"投票 #{poll.id}“停车位怎么分？”将于" in h.last_text(
+        li
+    ) and "您还没有投票" in h.last_text(li)
     assert "you have not voted yet" in h.last_text(bob)
     assert h.buttons(bob) == ["🗳 Vote now"]
     assert "还没有投票" not in h.last_text(wang)  # she voted
@@ -80,8 +88,10 @@ async def test_ranked_result_shows_the_runoff_rounds_and_quorum_failure(harness:
     h = harness
     voters = [(await neighbour(h, 3000 + i, f"居民{i}"))[0] for i in range(10)]
     group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", voters)
-    poll = await make_poll(h, PollKind.RANKED, options=("健身房", "图书室", "儿童房"), quorum_pct=75)
-    orders = [["1. 健身房"]] * 3 + [["1. 图书室", "2. 健身房"]] * 2 + [["1. 儿童房", "2. 图书室"]] * 2
+    await make_poll(h, PollKind.RANKED, options=("健身房", "图书室", "儿童房"), quorum_pct=75)
+    orders = (
+        [["1. 健身房"]] * 3 + [["1. 图书室", "2. 健身房"]] * 2 + [["1. 儿童房", "2. 图书室"]] * 2
+    )
     for voter, taps in zip(voters, orders, strict=False):
         await h.press(voter, "🗳 投票", group)
         for tap in taps:
@@ -90,7 +100,9 @@ async def test_ranked_result_shows_the_runoff_rounds_and_quorum_failure(harness:
     h.clock.advance(days=3)
     await h.tick()
     result = h.last_text(group)
-    assert "第 1 轮：健身房 3 · 图书室 2 · 儿童房 2 → 淘汰 儿童房" in result  # tie: the one listed last goes
+    assert (
+        "第 1 轮：健身房 3 · 图书室 2 · 儿童房 2 → 淘汰 儿童房" in result
+    )  # tie: the one listed last goes
     assert "第 2 轮：健身房 3 · 图书室 4" in result
     assert "参与：7 / 10 人（70%）" in result and "未达到 ❌" in result
     assert "得票最多：图书室，但参与人数不足" in result

@@ -28,7 +28,9 @@ async def test_propose_cosign_threshold_and_open_a_vote(make_harness: object) ->
     li, _ = await neighbour(h, 2002, "李强")
     zhao, _ = await neighbour(h, 2003, "赵敏")
     outsider, _ = await neighbour(h, 2004, "丽湖居民", building="lihu/A")
-    group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li, zhao, outsider])
+    group = await bound_group(
+        h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li, zhao, outsider]
+    )
     await propose(h, wang)
     await h.redeliver_last()
     assert "提案 #1 已发到 1 个群" in h.last_text(wang)
@@ -66,11 +68,13 @@ async def test_propose_cosign_threshold_and_open_a_vote(make_harness: object) ->
     await h.press(o, "✅ 发布")
     assert "投票 #1 已开始" in h.last_text(o)
     proposal = await proposals_db.get_proposal(h.db, 1)
-    assert proposal is not None and proposal.status is ProposalStatus.OPENED and proposal.poll_id == 1
+    assert (
+        proposal is not None and proposal.status is ProposalStatus.OPENED and proposal.poll_id == 1
+    )
     assert "已进入表决：投票 #1" in h.last_text(wang)
     assert h.buttons(group) == ["👍 赞成", "👎 反对", "弃权"]
-    card = next(m for m in h.messages(group) if "提案 #1：" in m.content)
-    assert "本提案已进入表决：投票 #1" in card.content and card.labels == []
+    posted = next(m for m in h.messages(group) if "提案 #1：" in m.content)
+    assert "本提案已进入表决：投票 #1" in posted.content and posted.labels == []
     # A second organizer tap on the old notice finds it decided.
     await h.press(o, "✖ 不予采纳", ORGANIZERS)
     assert h.alerts(o)[-1].text == "这个提案已经处理过了。"

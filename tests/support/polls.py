@@ -96,6 +96,10 @@ async def bound_group(
     """A group with these members, bound (as an organizer would with /bind)."""
     group = h.group(chat_id, title, members)
     await h.process()
-    org = await members_db.ensure_member(h.db, h.organizer.id, h.organizer.first_name, None, h.clock())
-    await groups_db.bind_group(h.db, chat_id, title, Binding(chat_id, kind, target), org.id, h.clock())
+    org = await members_db.ensure_member(
+        h.db, h.organizer.id, h.organizer.first_name, None, h.clock()
+    )
+    await groups_db.bind_group(
+        h.db, chat_id, title, Binding(chat_id, kind, target), org.id, h.clock()
+    )
     return group

@@ -91,7 +91,11 @@ def audience_view(audience: Audience, community: Community) -> dict[str, str]:
     """What templates need to name an audience: its kind, name and (for a building) compound."""
     if audience.kind is NodeKind.COMPOUND:
         compound = community.compound(audience.target)
-        return {"kind": "compound", "name": compound.name if compound else audience.target, "compound": ""}
+        return {
+            "kind": "compound",
+            "name": compound.name if compound else audience.target,
+            "compound": "",
+        }
     if audience.kind is NodeKind.BUILDING:
         building = community.building(audience.target)
         compound = community.compound(building.compound_id) if building else None
