@@ -31,10 +31,11 @@ class Anything:
         return Anything(self._depth + 1)
 
     def __iter__(self) -> Any:
-        return iter([Anything(self._depth + 1)] if self._depth < 3 else [])
+        # Two items, so `for key, value in pairs` unpacks too.
+        return iter([Anything(self._depth + 1), Anything(self._depth + 1)] if self._depth < 3 else [])
 
     def __len__(self) -> int:
-        return 1
+        return 2
 
     def __str__(self) -> str:
         return "<x>"

@@ -280,6 +280,22 @@ class HazardsSection(Section):
 class EventsSection(Section):
     """Reminders and card refresh (events feature)."""
 
+    # Minutes before the start at which each confirmed member is reminded.
+    reminder_offsets_minutes: Annotated[
+        list[Annotated[int, Field(ge=1, le=60 * 24 * 14)]], Field(max_length=5)
+    ] = Field(default_factory=lambda: [24 * 60, 60])
+    # A group's event card is edited at most once per this many seconds as seats fill.
+    card_edit_min_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+    # Check-in opens this many minutes before the start (and closes at the end).
+    checkin_opens_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
+
+    @field_validator("reminder_offsets_minutes")
+    @classmethod
+    def _distinct_offsets(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("reminder offsets must be different from each other")
+        return value
+
 
 class PollsSection(Section):
     """Proposals and polls (polls feature)."""

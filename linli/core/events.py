@@ -1,0 +1,646 @@
+"""Events (lectures, drills, care services, activities): the rules, with no platform in sight.
+
+Everything here takes `now` (aware UTC) and the community time zone as arguments, so the
+rules are tested with a fixed clock: what an organizer may type, who may sign up, who is
+confirmed and who waits, which reminder is due, when check-in is open, and the .ics file.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from icalendar import Event as IcsEvent
+
+from linli.core.clock import from_iso, to_iso
+from linli.core.community import Community
+from linli.core.members import Audience, Member
+from linli.core.outcomes import Refused
+
+# Limits an organizer's input is held to (each refusal names its limit).
+TITLE_MAX = 80
+DESCRIPTION_MAX = 1000
+PLACE_MAX = 120
+CAPACITY_MAX = 5000
+POINTS_MAX = 1000
+REPEAT_WEEKS_MAX = 12
+DURATION_MAX = timedelta(days=7)
+AHEAD_MAX = timedelta(days=366)
+# Later occurrences of a weekly series are posted to the groups this long before they start,
+# so a 12-week series does not flood the groups with 12 cards on day one.
+SERIES_PUBLISH_AHEAD = timedelta(days=7)
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud at the venue
+CODE_LENGTH = 6
+
+
+class EventKind(StrEnum):
+    LECTURE = "lecture"
+    DRILL = "drill"
+    CARE = "care"  # elder / child care services (一老一小); may repeat weekly
+    ACTIVITY = "activity"
+
+
+class EventStatus(StrEnum):
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+
+class SignupStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    kind: EventKind
+    title: str
+    description: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    deadline: datetime  # sign-ups close at this instant (at the latest the start)
+    capacity: int  # 0 = unlimited
+    points: int  # awarded for attendance (check-in)
+    audience: Audience
+    status: EventStatus
+    checkin_code: str
+    created_by: int | None
+    created_at: datetime
+    version: int = 0  # bumped by every edit or cancellation (the .ics SEQUENCE)
+    rescheduled_at: datetime | None = None
+    series: str | None = None
+    occurrence: int = 0
+    publish_at: datetime | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED
+
+    @property
+    def unlimited(self) -> bool:
+        return self.capacity == 0
+
+    def seats_left(self, confirmed: int) -> int | None:
+        """Free seats, or None when the event has no limit."""
+        return None if self.unlimited else max(0, self.capacity - confirmed)
+
+
+@dataclass(frozen=True, slots=True)
+class Signup:
+    event_id: int
+    member_id: int
+    status: SignupStatus
+    seq: int  # first-come order within the event
+    signed_up_at: datetime
+    confirmed_at: datetime | None = None
+    checked_in_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Seats:
+    """How full an event is."""
+
+    confirmed: int = 0
+    waitlisted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """The member has a seat."""
+
+
+@dataclass(frozen=True, slots=True)
+class Waitlisted:
+    """No seat left: the member waits, `position` in line (1 = next)."""
+
+    position: int
+
+
+SignupOutcome = Confirmed | Waitlisted | Refused
+
+
+# --- Who may sign up, and what they get -------------------------------------------------
+
+
+def check_audience(event: Event, member: Member, community: Community) -> Refused | None:
+    """Only members who finished joining and are in the event's audience may sign up."""
+    if not member.joined or member.telegram_id is None:
+        return Refused("not_joined")
+    if not event.audience.includes(member, community):
+        return Refused("not_in_audience")
+    return None
+
+
+def decide_signup(
+    event: Event,
+    confirmed_count: int,
+    existing: Signup | None,
+    now: datetime,
+    *,
+    waitlisted_count: int = 0,
+) -> SignupOutcome:
+    """A seat while seats remain, then the waitlist; never after the deadline or the start."""
+    if event.cancelled:
+        return Refused("event_cancelled")
+    if now >= event.starts_at:
+        return Refused("started")
+    if now > event.deadline:
+        return Refused("deadline_passed", {"deadline": event.deadline})
+    if existing is not None and existing.status is SignupStatus.CONFIRMED:
+        return Refused("already_confirmed")
+    if existing is not None and existing.status is SignupStatus.WAITLISTED:
+        return Refused("already_waitlisted")
+    if event.unlimited or confirmed_count < event.capacity:
+        return Confirmed()
+    return Waitlisted(waitlisted_count + 1)
+
+
+def decide_cancel_signup(event: Event, existing: Signup | None, now: datetime) -> Refused | None:
+    """A member may give up a seat or a place in line until the event starts."""
+    if existing is None or existing.status is SignupStatus.CANCELLED:
+        return Refused("not_signed_up")
+    if event.cancelled:
+        return Refused("event_cancelled")
+    if now >= event.starts_at:
+        return Refused("started")
+    return None
+
+
+def seats_to_fill(event: Event, confirmed_count: int, now: datetime) -> int:
+    """How many waitlisted members move up now (after a cancellation)."""
+    if event.cancelled or now >= event.starts_at or event.unlimited:
+        return 0
+    return max(0, event.capacity - confirmed_count)
+
+
+def may_manage(member: Member, event: Event | None = None) -> bool:
+    """Creating, editing, cancelling events and seeing attendee lists: organizers only."""
+    return member.is_organizer
+
+
+def decide_edit(event: Event, now: datetime) -> Refused | None:
+    if event.cancelled:
+        return Refused("event_cancelled")
+    if now >= event.ends_at:
+        return Refused("ended")
+    return None
+
+
+# --- Check-in ----------------------------------------------------------------------------
+
+
+def new_checkin_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+_CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+def normalize_code(text: str) -> str | None:
+    """A check-in code as typed ("abc 234", "ABC-234"), or None if it cannot be one."""
+    code = re.sub(r"[\s\-]", "", text).upper()
+    return code if _CODE_RE.match(code) else None
+
+
+def checkin_window(event: Event, opens_before: timedelta) -> tuple[datetime, datetime]:
+    return event.starts_at - opens_before, event.ends_at
+
+
+def decide_checkin(
+    event: Event, signup: Signup | None, now: datetime, opens_before: timedelta
+) -> Refused | None:
+    """Check-in is open from `opens_before` the start to the end, for confirmed members, once."""
+    if event.cancelled:
+        return Refused("event_cancelled")
+    opens, closes = checkin_window(event, opens_before)
+    if now < opens:
+        return Refused("checkin_not_open", {"opens": opens})
+    if now > closes:
+        return Refused("checkin_closed")
+    if signup is None or signup.status is SignupStatus.CANCELLED:
+        return Refused("not_signed_up")
+    if signup.status is SignupStatus.WAITLISTED:
+        return Refused("checkin_waitlisted")
+    if signup.checked_in_at is not None:
+        return Refused("already_checked_in")
+    return None
+
+
+def attendance_key(event_id: int, member_id: int) -> str:
+    """The ledger's idempotency key for attending an event: points once, whatever happens."""
+    return f"event:{event_id}:attend:{member_id}"
+
+
+# --- Reminders ---------------------------------------------------------------------------
+
+
+def reminder_due(
+    starts_at: datetime,
+    since: datetime,
+    offsets: Iterable[timedelta],
+    sent: Iterable[int],
+    now: datetime,
+) -> tuple[int | None, list[int]]:
+    """Which reminder to send now: (offset in minutes to send or None, offsets to mark done).
+
+    An offset is due once its moment (`starts_at - offset`) has come and the event has not
+    started. Offsets whose moment passed before `since` (the member signed up, or the event
+    was moved, after it) are never due. When several are due at once (the bot was down),
+    only the one nearest the start is sent; all of them are marked done.
+    """
+    if now >= starts_at:
+        return None, []
+    done = set(sent)
+    due = [
+        int(o.total_seconds() // 60)
+        for o in offsets
+        if starts_at - o <= now
+        and starts_at - o >= since
+        and int(o.total_seconds() // 60) not in done
+    ]
+    if not due:
+        return None, []
+    return min(due), sorted(due)
+
+
+# --- What organizers type -----------------------------------------------------------------
+
+_DATE = (
+    r"(?:(?P<{p}y>\d{{4}})\s*[-/.年]\s*)?"
+    r"(?P<{p}m>\d{{1,2}})\s*[-/.月]\s*(?P<{p}d>\d{{1,2}})\s*[日号]?"
+)
+_TIME = (
+    r"(?P<{p}H>\d{{1,2}})\s*"
+    r"(?:[:：]\s*(?P<{p}M>\d{{2}})|点\s*(?:(?P<{p}half>半)|(?P<{p}M2>\d{{1,2}})\s*分?)?)"
+)
+_WHEN_RE = re.compile(rf"\s*{_DATE.format(p='a')}\s*[T\s]?\s*{_TIME.format(p='a')}\s*", re.I)
+_TIME_RE = re.compile(rf"\s*{_TIME.format(p='b')}\s*")
+_RANGE_SEP = re.compile(r"\s*(?:-|~|～|–|—|至|到|to)\s*", re.I)
+
+WHEN_EXAMPLE = "2026-12-05 14:00"
+SPAN_EXAMPLE = "12-05 14:00-16:00"
+
+
+def _time_of(match: re.Match[str], p: str) -> time | None:
+    hour = int(match.group(f"{p}H"))
+    minute_text = match.group(f"{p}M") or match.group(f"{p}M2")
+    minute = 30 if match.group(f"{p}half") else int(minute_text or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _date_of(match: re.Match[str], tz: ZoneInfo, now: datetime) -> date | None:
+    today = now.astimezone(tz).date()
+    month, day = int(match.group("am")), int(match.group("ad"))
+    year_text = match.group("ay")
+    try:
+        if year_text:
+            return date(int(year_text), month, day)
+        candidate = date(today.year, month, day) if _valid(today.year, month, day) else None
+        # A date without a year is the next one to come (today counts as to come).
+        if candidate is None or candidate < today:
+            for year in (today.year + 1, today.year + 2, today.year + 3, today.year + 4):
+                if _valid(year, month, day):
+                    return date(year, month, day)
+            return None
+        return candidate
+    except ValueError:
+        return None
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime | Refused:
+    """A moment typed in the community time zone ("2026-12-05 14:00", "12-05 14:00",
+    "12月5日 14点半"), as aware UTC; a date without a year is the next one to come."""
+    match = _WHEN_RE.fullmatch(text[:100])
+    if match is None:
+        return Refused("bad_datetime", {"example": WHEN_EXAMPLE})
+    day, at = _date_of(match, tz, now), _time_of(match, "a")
+    if day is None or at is None:
+        return Refused("bad_date", {"text": text.strip()[:40]})
+    return _local(day, at, tz)
+
+
+def parse_span(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime] | Refused:
+    """Start and end: "12-05 14:00-16:00" (same day) or "12-05 14:00 - 12-06 10:00"."""
+    text = text[:100]
+    match = _WHEN_RE.match(text)
+    if match is None:
+        return Refused("bad_span", {"example": SPAN_EXAMPLE})
+    day, at = _date_of(match, tz, now), _time_of(match, "a")
+    if day is None or at is None:
+        return Refused("bad_date", {"text": text.strip()[:40]})
+    start = _local(day, at, tz)
+    rest = text[match.end() :]
+    sep = _RANGE_SEP.match(rest)
+    if sep is None:
+        return Refused("bad_span", {"example": SPAN_EXAMPLE})
+    rest = rest[sep.end() :]
+    end_time = _TIME_RE.fullmatch(rest)
+    if end_time is not None:
+        at_end = _time_of(end_time, "b")
+        if at_end is None:
+            return Refused("bad_date", {"text": rest.strip()[:40]})
+        return start, _local(day, at_end, tz)
+    end = parse_when(rest, tz, now)
+    if isinstance(end, Refused):
+        return Refused("bad_span", {"example": SPAN_EXAMPLE})
+    return start, end
+
+
+def clean_text(text: str, field_name: str, limit: int, *, required: bool = True) -> str | Refused:
+    """Trimmed text within `limit` characters (empty allowed only when not required)."""
+    value = text.strip()
+    if not value and required:
+        return Refused("empty", {"field": field_name})
+    if len(value) > limit:
+        return Refused("too_long", {"field": field_name, "limit": limit, "length": len(value)})
+    return value
+
+
+def clean_line(text: str, field_name: str, limit: int) -> str | Refused:
+    """One line (a title, a place): whitespace runs become one space."""
+    return clean_text(" ".join(text.split()), field_name, limit)
+
+
+def parse_count(text: str, field_name: str, low: int, high: int) -> int | Refused:
+    value = text.strip()
+    if not re.fullmatch(r"[+-]?\d{1,12}", value):
+        return Refused("not_a_number", {"field": field_name, "min": low, "max": high})
+    number = int(value)
+    if number < low or number > high:
+        return Refused("out_of_range", {"field": field_name, "min": low, "max": high})
+    return number
+
+
+def validate_times(
+    start: datetime, end: datetime, deadline: datetime, now: datetime
+) -> Refused | None:
+    if end <= start:
+        return Refused("end_before_start")
+    if end - start > DURATION_MAX:
+        return Refused("too_long_event", {"days": DURATION_MAX.days})
+    if start <= now:
+        return Refused("start_in_past")
+    if start - now > AHEAD_MAX:
+        return Refused("too_far_ahead", {"days": AHEAD_MAX.days})
+    if deadline > start:
+        return Refused("deadline_after_start")
+    if deadline <= now:
+        return Refused("deadline_past")
+    return None
+
+
+@dataclass(slots=True)
+class EventDraft:
+    """What an organizer has typed so far in /newevent (kept as JSON between messages)."""
+
+    token: str = field(default_factory=lambda: secrets.token_hex(6))
+    kind: EventKind | None = None
+    title: str = ""
+    description: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    deadline: datetime | None = None  # None = sign-ups close at the start
+    place: str = ""
+    capacity: int = 0
+    points: int = 0
+    audience: Audience | None = None
+    weeks: int = 1
+
+    def to_data(self) -> dict[str, Any]:
+        def iso(when: datetime | None) -> str | None:
+            return to_iso(when) if when else None
+
+        return {
+            "token": self.token,
+            "kind": self.kind.value if self.kind else None,
+            "title": self.title,
+            "description": self.description,
+            "starts_at": iso(self.starts_at),
+            "ends_at": iso(self.ends_at),
+            "deadline": iso(self.deadline),
+            "place": self.place,
+            "capacity": self.capacity,
+            "points": self.points,
+            "audience": self.audience.encode() if self.audience else None,
+            "weeks": self.weeks,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> EventDraft:
+        def when(key: str) -> datetime | None:
+            value = data.get(key)
+            return from_iso(value) if isinstance(value, str) else None
+
+        kind, audience = data.get("kind"), data.get("audience")
+        return cls(
+            token=str(data.get("token") or secrets.token_hex(6)),
+            kind=EventKind(kind) if kind else None,
+            title=str(data.get("title", "")),
+            description=str(data.get("description", "")),
+            starts_at=when("starts_at"),
+            ends_at=when("ends_at"),
+            deadline=when("deadline"),
+            place=str(data.get("place", "")),
+            capacity=int(data.get("capacity", 0)),
+            points=int(data.get("points", 0)),
+            audience=Audience.decode(audience) if audience else None,
+            weeks=int(data.get("weeks", 1)),
+        )
+
+    @property
+    def effective_deadline(self) -> datetime | None:
+        return self.deadline or self.starts_at
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One event to create from a draft (a weekly series makes several)."""
+
+    index: int
+    starts_at: datetime
+    ends_at: datetime
+    deadline: datetime
+    publish_at: datetime
+
+
+def validate_draft(draft: EventDraft, now: datetime) -> Refused | None:
+    """Everything needed, within limits, and still in the future (checked again at publishing)."""
+    if draft.kind is None or draft.audience is None or not draft.title or not draft.place:
+        return Refused("incomplete")
+    if draft.starts_at is None or draft.ends_at is None:
+        return Refused("incomplete")
+    if not 0 <= draft.capacity <= CAPACITY_MAX:
+        return Refused("out_of_range", {"field": "capacity", "min": 0, "max": CAPACITY_MAX})
+    if not 0 <= draft.points <= POINTS_MAX:
+        return Refused("out_of_range", {"field": "points", "min": 0, "max": POINTS_MAX})
+    if not 1 <= draft.weeks <= REPEAT_WEEKS_MAX or (
+        draft.weeks > 1 and draft.kind is not EventKind.CARE
+    ):
+        return Refused("out_of_range", {"field": "weeks", "min": 1, "max": REPEAT_WEEKS_MAX})
+    deadline = draft.effective_deadline
+    assert deadline is not None
+    return validate_times(draft.starts_at, draft.ends_at, deadline, now)
+
+
+def occurrences(draft: EventDraft, now: datetime) -> list[Occurrence]:
+    """The events a (valid) draft creates: one, or one per week of a repeating care service."""
+    assert draft.starts_at is not None and draft.ends_at is not None
+    deadline = draft.effective_deadline
+    assert deadline is not None
+    out: list[Occurrence] = []
+    for index in range(draft.weeks):
+        shift = timedelta(weeks=index)
+        start = draft.starts_at + shift
+        publish = now if index == 0 else max(now, start - SERIES_PUBLISH_AHEAD)
+        out.append(Occurrence(index, start, draft.ends_at + shift, deadline + shift, publish))
+    return out
+
+
+def reschedule(
+    event: Event, start: datetime, end: datetime, now: datetime
+) -> tuple[datetime, datetime, datetime] | Refused:
+    """New (start, end, deadline) for a moved event; the deadline keeps its lead on the start."""
+    deadline = min(
+        start, max(now + timedelta(minutes=1), event.deadline + (start - event.starts_at))
+    )
+    refused = validate_times(start, end, deadline, now)
+    return refused if refused is not None else (start, end, deadline)
+
+
+# --- Calendar file ------------------------------------------------------------------------
+
+
+def to_ics(event: Event, tz: ZoneInfo, *, calendar_name: str, host: str = "linli") -> bytes:
+    """An RFC 5545 calendar with this one event, in the community's time zone (with VTIMEZONE).
+
+    The UID is stable per event and SEQUENCE grows with each edit, so importing the file
+    again after a change updates the entry instead of adding a second one.
+    """
+    calendar = Calendar.new(prodid="-//Linli//events//EN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", calendar_name)
+    calendar.add("x-wr-timezone", tz.key)
+    item = IcsEvent.new(
+        uid=f"event-{event.id}@{host}",
+        summary=event.title,
+        start=event.starts_at.astimezone(tz),
+        end=event.ends_at.astimezone(tz),
+        location=event.place,
+        description=event.description or None,
+        stamp=event.rescheduled_at or event.created_at,
+    )
+    item.add("sequence", event.version)
+    item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    calendar.add_component(item)
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def ics_filename(event: Event) -> str:
+    return f"event-{event.id}.ics"
+
+
+def offsets_from_minutes(minutes: Sequence[int]) -> list[timedelta]:
+    return [timedelta(minutes=m) for m in minutes]
+
+
+# --- The /newevent steps ------------------------------------------------------------------
+
+SKIP = "-"  # typed (or the Skip button) for an optional step
+TEXT_STEPS = ("title", "description", "when", "place", "capacity", "deadline", "points", "weeks")
+_ORDER = (
+    "kind",
+    "title",
+    "description",
+    "when",
+    "place",
+    "capacity",
+    "deadline",
+    "points",
+    "audience",
+    "weeks",
+    "preview",
+)
+
+
+def next_step(draft: EventDraft, step: str) -> str:
+    """The step after `step`; only a care service asks how many weeks it repeats."""
+    following = _ORDER[_ORDER.index(step) + 1] if step in _ORDER[:-1] else "preview"
+    if following == "weeks" and draft.kind is not EventKind.CARE:
+        return "preview"
+    return following
+
+
+def apply_text(
+    draft: EventDraft, step: str, text: str, tz: ZoneInfo, now: datetime
+) -> Refused | None:
+    """Put what the organizer typed for `step` into the draft, or say why not (nothing changes)."""
+    skipping = text.strip() == SKIP
+    if step == "title":
+        value = clean_line(text, "title", TITLE_MAX)
+        if isinstance(value, Refused):
+            return value
+        draft.title = value
+    elif step == "description":
+        value = "" if skipping else clean_text(text, "description", DESCRIPTION_MAX)
+        if isinstance(value, Refused):
+            return value
+        draft.description = value
+    elif step == "when":
+        span = parse_span(text, tz, now)
+        if isinstance(span, Refused):
+            return span
+        refused = validate_times(span[0], span[1], span[0], now)
+        if refused is not None:
+            return refused
+        draft.starts_at, draft.ends_at = span
+        if draft.deadline is not None and draft.deadline > span[0]:
+            draft.deadline = None
+    elif step == "place":
+        value = clean_line(text, "place", PLACE_MAX)
+        if isinstance(value, Refused):
+            return value
+        draft.place = value
+    elif step in ("capacity", "points", "weeks"):
+        high = {"capacity": CAPACITY_MAX, "points": POINTS_MAX, "weeks": REPEAT_WEEKS_MAX}[step]
+        number = parse_count(text, step, 1 if step == "weeks" else 0, high)
+        if isinstance(number, Refused):
+            return number
+        setattr(draft, step, number)
+    elif step == "deadline":
+        assert draft.starts_at is not None and draft.ends_at is not None
+        deadline = draft.starts_at if skipping else parse_when(text, tz, now)
+        if isinstance(deadline, Refused):
+            return deadline
+        refused = validate_times(draft.starts_at, draft.ends_at, deadline, now)
+        if refused is not None:
+            return refused
+        draft.deadline = None if skipping else deadline
+    else:
+        return Refused("use_buttons")
+    return None
