@@ -181,3 +181,12 @@ async def pending_proposals(db: Database | Tx) -> list[Proposal]:
         " ORDER BY p.status = 'ready' DESC, p.id"
     )
     return [proposal_from_row(r) for r in rows]
+
+
+async def ready_unannounced(db: Database | Tx) -> list[Proposal]:
+    """Proposals that reached their co-signatures but whose organizers' notice is not posted."""
+    rows = await db.fetchall(
+        _SELECT + " WHERE p.status = 'ready' AND NOT EXISTS (SELECT 1 FROM proposal_posts x"
+        " WHERE x.proposal_id = p.id AND x.kind = 'ready') ORDER BY p.id"
+    )
+    return [proposal_from_row(r) for r in rows]

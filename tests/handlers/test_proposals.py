@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from linli.core.community import NodeKind
+from linli.core.members import Audience
 from linli.core.proposals import ProposalStatus
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
@@ -122,3 +123,29 @@ async def test_only_verified_residents_propose(harness: Harness) -> None:
     await h.send(wang, "/propose", chat=group)
     assert h.last_text(group) == "请在与我的私聊中发送 /propose。"
     assert await h.db.scalar("SELECT COUNT(*) FROM proposals") == 0
+
+
+async def test_a_ready_proposal_is_announced_by_the_scheduler_if_the_notice_was_lost(
+    make_harness: object,
+) -> None:
+    h: Harness = await make_harness({"polls": {"cosign_threshold": 1}})  # type: ignore[operator]
+    _, author = await neighbour(h, 2001, "王芳")
+    _, signer = await neighbour(h, 2002, "李强")
+    proposal, _ = await proposals_db.create_proposal(
+        h.db,
+        author,
+        Audience(NodeKind.BUILDING, "heyuan/1"),
+        "修车棚",
+        "漏雨",
+        threshold=1,
+        key="k",
+        now=h.clock(),
+    )
+    # The co-signature committed, then the bot stopped before telling anyone.
+    await proposals_db.cosign(h.db, proposal.id, signer, h.services.community, h.clock())
+    await h.restart()
+    await h.tick()
+    assert "提案 #1 已获 1 人附议" in h.last_text(ORGANIZERS)
+    notices = len(h.texts(ORGANIZERS))
+    await h.tick()
+    assert len(h.texts(ORGANIZERS)) == notices

@@ -35,6 +35,7 @@ from linli.bot.common import (
     text,
 )
 from linli.bot.context import LinliContext
+from linli.bot.render import TELEGRAM_TEXT_LIMIT
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community, NodeKind, Role
 from linli.core.members import Audience
@@ -72,6 +73,8 @@ TEAM_ROLES = (
     Role.ORGANIZER,
 )
 OPTION_LABEL_CHARS = 40
+ROUND_LABEL_CHARS = 12
+LIST_LIMIT = 12
 
 
 # --- Shared rendering (also used by the jobs) ------------------------------------------------
@@ -113,8 +116,8 @@ def option_labels(context: LinliContext, locale: str, poll: Poll) -> list[str]:
     return list(poll.options)
 
 
-def short(option: str) -> str:
-    return option if len(option) <= OPTION_LABEL_CHARS else option[: OPTION_LABEL_CHARS - 1] + "…"
+def short(option: str, limit: int = OPTION_LABEL_CHARS) -> str:
+    return option if len(option) <= limit else option[: limit - 1] + "…"
 
 
 def card_values(context: LinliContext, locale: str, poll: Poll, result: Tally) -> dict[str, Any]:
@@ -126,7 +129,10 @@ def card_values(context: LinliContext, locale: str, poll: Poll, result: Tally) -
         for rnd in result.runoff.rounds:
             rounds.append(
                 {
-                    "counts": [{"label": options[o], "count": c} for o, c in rnd.counts.items()],
+                    "counts": [
+                        {"label": short(options[o], ROUND_LABEL_CHARS), "count": c}
+                        for o, c in rnd.counts.items()
+                    ],
                     "eliminated": options[rnd.eliminated] if rnd.eliminated is not None else None,
                     "exhausted": rnd.exhausted,
                 }
@@ -688,7 +694,12 @@ async def post_body(
         return await render_card(context, locale, poll)
     result = await polls_db.poll_tally(context.services.db, poll)
     values = card_values(context, locale, poll, result)
-    return text(context, locale, f"polls/{kind}", **values), None
+    body = text(context, locale, f"polls/{kind}", **values)
+    if len(body) > TELEGRAM_TEXT_LIMIT:
+        # Ten options over ten runoff rounds can outgrow one message: keep the last round.
+        values["rounds"] = values["rounds"][-1:]
+        body = text(context, locale, f"polls/{kind}", **values)
+    return body[:TELEGRAM_TEXT_LIMIT], None
 
 
 # --- Voting ----------------------------------------------------------------------------------
@@ -838,7 +849,7 @@ async def on_polls(update: Update, context: LinliContext) -> None:
             continue
         mine = await polls_db.my_vote(services.db, poll, actor.member)
         rows.append({"poll": poll, "voted": mine is not None})
-    rows = rows[:20]
+    rows = rows[:LIST_LIMIT]  # 12 titles of at most 200 characters fit one message
     buttons = [
         [
             (

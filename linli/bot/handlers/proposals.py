@@ -272,43 +272,49 @@ async def on_cosign(update: Update, context: LinliContext) -> None:
 
 
 async def announce_ready(context: LinliContext, proposal: Proposal) -> None:
-    """Once, when the threshold is reached: the organizers' group gets Open a vote / Decline; the author hears."""
-    services = context.services
-    author = await members_db.get_member(services.db, proposal.author_id)
-    group = services.config.organizers.group_chat_id
-    locale = services.config.community.default_locale
-    if group is not None:
-        markup = keyboard(
-            [
-                [
-                    (
-                        label(context, locale, "proposals.open_vote"),
-                        callbacks.pack(F, "o", proposal.id),
-                    ),
-                    (
-                        label(context, locale, "proposals.decline"),
-                        callbacks.pack(F, "x", proposal.id),
-                    ),
-                ]
-            ]
-        )
-        body = text(
-            context,
-            locale,
-            "proposals/ready",
-            proposal=proposal,
-            author=author.name if author else "",
-            audience=audience_view(proposal.audience, services.community),
-        )
-        try:
-            message = await context.bot.send_message(group, body, reply_markup=markup)
-            await proposals_db.record_post(
-                services.db, proposal.id, "ready", group, message.message_id, services.now()
-            )
-        except TelegramError:
-            pass
+    """When the threshold is reached: the organizers' notice, and the author hears."""
+    await post_ready_notice(context, proposal)
+    author = await members_db.get_member(context.services.db, proposal.author_id)
     if author is not None:
         await notify(context, author, "proposals/threshold_reached", proposal=proposal)
+
+
+async def post_ready_notice(context: LinliContext, proposal: Proposal) -> bool:
+    """Open a vote / Decline in the organizers' group, recorded once sent (the scheduler
+    retries a notice that could not be sent, so a ready proposal is never forgotten)."""
+    services = context.services
+    group = services.config.organizers.group_chat_id
+    if group is None:
+        return False
+    locale = services.config.community.default_locale
+    author = await members_db.get_member(services.db, proposal.author_id)
+    markup = keyboard(
+        [
+            [
+                (
+                    label(context, locale, "proposals.open_vote"),
+                    callbacks.pack(F, "o", proposal.id),
+                ),
+                (label(context, locale, "proposals.decline"), callbacks.pack(F, "x", proposal.id)),
+            ]
+        ]
+    )
+    body = text(
+        context,
+        locale,
+        "proposals/ready",
+        proposal=proposal,
+        author=author.name if author else "",
+        audience=audience_view(proposal.audience, services.community),
+    )
+    try:
+        message = await context.bot.send_message(group, body, reply_markup=markup)
+    except TelegramError:
+        return False
+    await proposals_db.record_post(
+        services.db, proposal.id, "ready", group, message.message_id, services.now()
+    )
+    return True
 
 
 async def on_decide(update: Update, context: LinliContext) -> None:

@@ -14,9 +14,11 @@ from linli.bot import callbacks
 from linli.bot.common import keyboard, label, locale_of, notify
 from linli.bot.context import LinliContext
 from linli.bot.handlers import polls as polls_handlers
+from linli.bot.handlers import proposals as proposals_handlers
 from linli.bot.jobs import Tick
 from linli.core.polls import close_due, member_eligible, reminder_due, voter_key
 from linli.storage import polls as polls_db
+from linli.storage import proposals as proposals_db
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,15 @@ async def refresh_cards(context: LinliContext) -> None:
                 log.warning("poll %s card in %s not refreshed", poll.id, chat_id)
 
 
+async def announce_ready_proposals(context: LinliContext) -> None:
+    """A proposal that reached its co-signatures while the organizers' notice failed (or the
+    bot stopped right then) is announced now."""
+    for proposal in await proposals_db.ready_unannounced(context.services.db):
+        await proposals_handlers.post_ready_notice(context, proposal)
+
+
 TICKS: list[Tick] = [
+    announce_ready_proposals,
     close_polls,
     post_cards,
     refresh_cards,
