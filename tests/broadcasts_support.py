@@ -23,7 +23,9 @@ async def resident(
     unit: str = "101",
     joined: bool = True,
 ) -> Member:
-    member = await members_db.ensure_member(db, telegram_id, name or f"居民{telegram_id}", None, now)
+    member = await members_db.ensure_member(
+        db, telegram_id, name or f"居民{telegram_id}", None, now
+    )
     if building is not None:
         await members_db.set_home(db, member.id, building, unit, now)
         await members_db.set_verified(db, member.id, None, now)
@@ -66,6 +68,7 @@ def sim_bound_group(h: Harness, chat_id: int, title: str) -> SimGroup:
 def sim_organizer(h: Harness, lang: str = "zh-hans") -> SimUser:
     """The config's organizer (user 1000), with the private chat open."""
     user = h.sim.users.get(1000) or h.user(1000, "组织者", lang=lang)
+    user.language_code = lang
     h.sim.start_private(user)
     h.sim.take_updates()
     return user

@@ -332,3 +332,21 @@ def may_broadcast(actor: Member, *, private: bool) -> Refused | None:
     if not private:
         return Refused("private_only")
     return None
+
+
+# --- scheduled backups ---------------------------------------------------------------------
+
+
+def backup_due(now_local: datetime, at: str, last_day: str | None) -> str | None:
+    """The local day a daily backup is due for (at or after `at`, "HH:MM"), else None."""
+    hour, minute = (int(p) for p in at.split(":"))
+    if (now_local.hour, now_local.minute) < (hour, minute):
+        return None
+    day = now_local.date().isoformat()
+    return None if last_day == day else day
+
+
+def backups_to_delete(names: Iterable[str], keep: int) -> list[str]:
+    """Of the scheduler's backup files ("linli-daily-<day>.sqlite3"), the oldest beyond `keep`."""
+    ours = sorted(n for n in names if re.fullmatch(r"linli-daily-\d{4}-\d{2}-\d{2}\.sqlite3", n))
+    return ours[: max(0, len(ours) - keep)]

@@ -28,17 +28,30 @@ from linli.core.outcomes import Refused
 COMMUNITY = Community(
     "和平社区",
     (
-        Compound("heyuan", "和苑", (Building("heyuan/1", "heyuan", "1"), Building("heyuan/2", "heyuan", "2"))),
+        Compound(
+            "heyuan",
+            "和苑",
+            (Building("heyuan/1", "heyuan", "1"), Building("heyuan/2", "heyuan", "2")),
+        ),
         Compound("lihu", "丽湖", (Building("lihu/A", "lihu", "A"),)),
     ),
 )
 
 
-def member(mid: int, building: str | None, *roles: Role, joined: bool = True, tg: int | None = 1) -> Member:
+def member(
+    mid: int, building: str | None, *roles: Role, joined: bool = True, tg: int | None = 1
+) -> Member:
     return Member(
-        id=mid, telegram_id=None if tg is None else 100 + mid, name=f"m{mid}", username=None,
-        locale=None, building_id=building, household_id=1 if building else None, unit="1",
-        roles=frozenset(roles) | ({Role.RESIDENT} if building else set()), joined=joined,
+        id=mid,
+        telegram_id=None if tg is None else 100 + mid,
+        name=f"m{mid}",
+        username=None,
+        locale=None,
+        building_id=building,
+        household_id=1 if building else None,
+        unit="1",
+        roles=frozenset(roles) | ({Role.RESIDENT} if building else set()),
+        joined=joined,
     )
 
 
@@ -68,7 +81,7 @@ def test_unknown_open_and_misordered_tags_are_refused_by_name() -> None:
     assert clean_html("<b>hi") == Refused("unclosed", {"tag": "<b>"})
     assert clean_html("<b><i>x</b></i>") == Refused("unexpected_close", {"tag": "</b>"})
     assert clean_html("hi</b>") == Refused("unexpected_close", {"tag": "</b>"})
-    assert clean_html('<a>x</a>') == Refused("bad_attr", {"tag": "<a>"})
+    assert clean_html("<a>x</a>") == Refused("bad_attr", {"tag": "<a>"})
     assert clean_html('<b onclick="x">x</b>') == Refused("bad_attr", {"tag": "<b>"})
     assert clean_html('<span class="red">x</span>') == Refused("bad_attr", {"tag": "<span>"})
 
@@ -114,6 +127,7 @@ def test_member_recipients_by_scope_and_role() -> None:
         member(5, "heyuan/1", tg=None),  # forgotten
         member(6, None, Role.MOBILE_REPORTER),  # a rider, no household
     ]
+
     def ids(target: Target) -> list[int]:
         return [m.id for m in member_recipients(members, target, COMMUNITY)]
 

@@ -56,7 +56,11 @@ def _received(h: Harness, text: str) -> Counter[int]:
 
 
 def _bad_edits(h: Harness) -> list[str]:
-    return [c.description for c in h.sim.calls if c.method.lower() == "editmessagetext" and c.status != 200]
+    return [
+        c.description
+        for c in h.sim.calls
+        if c.method.lower() == "editmessagetext" and c.status != 200
+    ]
 
 
 async def test_300_members_and_25_groups_at_the_flood_limits(make_harness: object) -> None:
@@ -110,7 +114,7 @@ async def test_a_restart_halfway_resumes_without_duplicates(make_harness: object
     h.app.bot_data[SLEEP_KEY] = sleep_then_stop
     await _broadcast(h, org, "✉️ 私信给居民", "停水通知")
     async with asyncio.timeout(10):
-        while not stopping:
+        while not stopping:  # noqa: ASYNC110 - the stop is started inside the sender
             await asyncio.sleep(0.01)
         await stopping[0]
     halfway = await bc_db.counts(h.db, 1)

@@ -20,7 +20,11 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 COMMUNITY = Community(
     "和平社区",
     (
-        Compound("heyuan", "和苑", (Building("heyuan/1", "heyuan", "1"), Building("heyuan/2", "heyuan", "2"))),
+        Compound(
+            "heyuan",
+            "和苑",
+            (Building("heyuan/1", "heyuan", "1"), Building("heyuan/2", "heyuan", "2")),
+        ),
         Compound("lihu", "丽湖", (Building("lihu/A", "lihu", "A"),)),
     ),
 )
@@ -55,16 +59,24 @@ async def test_recipients_for_groups_and_members(db: Database) -> None:
     assert await chats(Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY))) == [11, 12]
     assert await chats(Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY), Role.VOLUNTEER)) == [12]
     assert await chats(Target(Mode.MEMBERS, Audience(NodeKind.COMPOUND, "heyuan"))) == [11]
-    members = await bc_db.recipients(db, Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY)), COMMUNITY)
+    members = await bc_db.recipients(
+        db, Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY)), COMMUNITY
+    )
     assert {r.member_id for r in members} == {a.id, b.id}
 
 
 async def _create(db: Database, key: str = "k1", n: int = 5) -> Broadcast:
     organizer = await resident(db, 1000, None, NOW, Role.ORGANIZER, name="王主任")
     created = await bc_db.create_broadcast(
-        db, key=key, created_by=organizer.id, locale="zh-CN",
-        target=Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY)), text="<b>停水</b>",
-        photo=None, recipients=[Recipient(100 + i, None) for i in range(n)], now=NOW,
+        db,
+        key=key,
+        created_by=organizer.id,
+        locale="zh-CN",
+        target=Target(Mode.MEMBERS, Audience(NodeKind.COMMUNITY)),
+        text="<b>停水</b>",
+        photo=None,
+        recipients=[Recipient(100 + i, None) for i in range(n)],
+        now=NOW,
     )
     assert isinstance(created, Broadcast)
     return created
@@ -75,13 +87,27 @@ async def test_create_once_per_key_and_never_for_nobody(db: Database) -> None:
     assert created.counts == Counts(pending=5)
     assert created.creator_name == "王主任" and created.status == "sending"
     again = await bc_db.create_broadcast(
-        db, key="k1", created_by=created.created_by, locale="en", target=created.target, text="x",
-        photo=None, recipients=[Recipient(1, None)], now=NOW,
+        db,
+        key="k1",
+        created_by=created.created_by,
+        locale="en",
+        target=created.target,
+        text="x",
+        photo=None,
+        recipients=[Recipient(1, None)],
+        now=NOW,
     )
     assert again == Refused("already_confirmed", {"id": created.id})
     nobody = await bc_db.create_broadcast(
-        db, key="k2", created_by=created.created_by, locale="en", target=created.target, text="x",
-        photo=None, recipients=[], now=NOW,
+        db,
+        key="k2",
+        created_by=created.created_by,
+        locale="en",
+        target=created.target,
+        text="x",
+        photo=None,
+        recipients=[],
+        now=NOW,
     )
     assert nobody == Refused("nobody")
     assert await bc_db.count_broadcasts(db) == 1
@@ -97,11 +123,15 @@ async def test_claim_record_resume_and_finish(db: Database) -> None:
     # a second claim never hands out the same rows
     second = await bc_db.claim_pending(db, b.id, 2, NOW)
     assert [d.chat_id for d in second] == [102, 103]
-    await bc_db.record_results(db, [
-        Result(first[0].id, DeliveryStatus.SENT, message_id=7),
-        Result(first[1].id, DeliveryStatus.BLOCKED, "Forbidden: bot was blocked by the user"),
-        Result(second[0].id, DeliveryStatus.PENDING),  # a 429 not waited out: back in the queue
-    ], NOW)
+    await bc_db.record_results(
+        db,
+        [
+            Result(first[0].id, DeliveryStatus.SENT, message_id=7),
+            Result(first[1].id, DeliveryStatus.BLOCKED, "Forbidden: bot was blocked by the user"),
+            Result(second[0].id, DeliveryStatus.PENDING),  # a 429 not waited out: back in the queue
+        ],
+        NOW,
+    )
     assert await bc_db.counts(db, b.id) == Counts(pending=2, sending=1, sent=1, blocked=1)
     assert not await bc_db.finish(db, b.id, NOW)
     # the bot stops with second[1] in flight: after the restart it is failed, never resent
@@ -109,7 +139,9 @@ async def test_claim_record_resume_and_finish(db: Database) -> None:
     assert await bc_db.sending_broadcasts(db) == [b.id]
     rest = await bc_db.claim_pending(db, b.id, 10, NOW)
     assert sorted(d.chat_id for d in rest) == [102, 104]
-    await bc_db.record_results(db, [Result(d.id, DeliveryStatus.SENT, message_id=1) for d in rest], NOW)
+    await bc_db.record_results(
+        db, [Result(d.id, DeliveryStatus.SENT, message_id=1) for d in rest], NOW
+    )
     # a result for a row that is no longer in flight changes nothing
     await bc_db.record_results(db, [Result(second[1].id, DeliveryStatus.SENT, message_id=9)], NOW)
     assert await bc_db.counts(db, b.id) == Counts(sent=3, blocked=1, failed=1)

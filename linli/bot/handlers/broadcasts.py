@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageEntityType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -35,7 +35,6 @@ from linli.core.broadcasts import (
     clean_html,
     may_broadcast,
     parse_scope,
-    scope_token,
 )
 from linli.core.community import Role
 from linli.core.outcomes import Refused
@@ -57,6 +56,12 @@ _FORMATTING = {
     MessageEntityType.BLOCKQUOTE,
     MessageEntityType.EXPANDABLE_BLOCKQUOTE,
 }
+
+
+def _q(update: Update) -> CallbackQuery:
+    """The tap being handled (every button handler here is one)."""
+    assert update.callback_query is not None
+    return update.callback_query
 
 
 async def _organizer(update: Update, context: LinliContext) -> Actor | None:
@@ -177,9 +182,7 @@ async def _draft(context: LinliContext, actor: Actor, *steps: str) -> Draft | No
 
 async def on_button(update: Update, context: LinliContext) -> None:
     """Every broadcast button: route by action; anything stale or forged changes nothing."""
-    action = callbacks.action_of(
-        update.callback_query.data if update.callback_query else None, "bc"
-    )
+    action = callbacks.action_of(_q(update).data if update.callback_query else None, "bc")
     handler = _BUTTONS.get(action or "")
     actor = await _organizer(update, context)
     if actor is None:
@@ -189,7 +192,7 @@ async def on_button(update: Update, context: LinliContext) -> None:
 
 
 async def _on_mode(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(update.callback_query.data, "bc", str)  # type: ignore[union-attr]
+    parsed = callbacks.unpack(_q(update).data, "bc", str)
     draft = await _draft(context, actor, "mode", "scope", "role", "text")
     if parsed is None or parsed[1] not in ("g", "p") or draft is None:
         return False
@@ -197,11 +200,11 @@ async def _on_mode(update: Update, context: LinliContext, actor: Actor) -> bool:
     await flows.save(context, draft, "scope")
     await answer(update, context, actor.locale)
     await edit(
-        update.callback_query,
+        _q(update),
         text(
             context,
             actor.locale,
-            "broadcasts/choose_scope",  # type: ignore[arg-type]
+            "broadcasts/choose_scope",
             mode=parsed[1],
         ),
         _scopes(context, actor, parsed[1]),
@@ -210,18 +213,18 @@ async def _on_mode(update: Update, context: LinliContext, actor: Actor) -> bool:
 
 
 async def _on_compound(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(update.callback_query.data, "bc", int)  # type: ignore[union-attr]
+    parsed = callbacks.unpack(_q(update).data, "bc", int)
     draft = await _draft(context, actor, "scope")
     compounds = context.services.community.compounds
     if parsed is None or draft is None or not 0 <= parsed[1] < len(compounds):
         return False
     await answer(update, context, actor.locale)
     await edit(
-        update.callback_query,
+        _q(update),
         text(
             context,
             actor.locale,
-            "broadcasts/choose_building",  # type: ignore[arg-type]
+            "broadcasts/choose_building",
             compound=compounds[parsed[1]].name,
         ),
         _buildings(context, actor, parsed[1]),
@@ -230,7 +233,7 @@ async def _on_compound(update: Update, context: LinliContext, actor: Actor) -> b
 
 
 async def _on_scope(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(update.callback_query.data, "bc", str)  # type: ignore[union-attr]
+    parsed = callbacks.unpack(_q(update).data, "bc", str)
     draft = await _draft(context, actor, "scope")
     if (
         parsed is None
@@ -243,8 +246,8 @@ async def _on_scope(update: Update, context: LinliContext, actor: Actor) -> bool
         await flows.save(context, draft, "role")
         await answer(update, context, actor.locale)
         await edit(
-            update.callback_query,
-            text(context, actor.locale, "broadcasts/choose_role"),  # type: ignore[arg-type]
+            _q(update),
+            text(context, actor.locale, "broadcasts/choose_role"),
             _roles(context, actor),
         )
         return True
@@ -252,7 +255,7 @@ async def _on_scope(update: Update, context: LinliContext, actor: Actor) -> bool
 
 
 async def _on_role(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(update.callback_query.data, "bc", str)  # type: ignore[union-attr]
+    parsed = callbacks.unpack(_q(update).data, "bc", str)
     draft = await _draft(context, actor, "role")
     if (
         parsed is None
@@ -274,20 +277,20 @@ async def _ask_text(update: Update, context: LinliContext, actor: Actor, draft: 
     values = delivery.audience_values_of(target, context.services)
     if count == 0:
         await edit(
-            update.callback_query,
-            text(context, actor.locale, "broadcasts/nobody", **values),  # type: ignore[arg-type]
+            _q(update),
+            text(context, actor.locale, "broadcasts/nobody", **values),
             _scopes(context, actor, str(draft.data.get("mode"))),
         )
         await flows.save(context, draft, "scope")
         return True
     await flows.save(context, draft, "text")
     await edit(
-        update.callback_query,
+        _q(update),
         text(
             context,
             actor.locale,
             "broadcasts/ask_text",
-            count=count,  # type: ignore[arg-type]
+            count=count,
             limit=TEXT_LIMIT,
             caption_limit=CAPTION_LIMIT,
             **values,
@@ -418,23 +421,23 @@ async def _on_confirm(update: Update, context: LinliContext, actor: Actor) -> bo
 
 
 async def _on_cancel(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(update.callback_query.data, "bc", str)  # type: ignore[union-attr]
+    parsed = callbacks.unpack(_q(update).data, "bc", str)
     draft = await _draft(context, actor)
     if draft is None or (parsed is not None and draft.data.get("key") != parsed[1]):
         return False
     await flows.end_flow(context, actor.user.id, FLOW)
     await answer(update, context, actor.locale)
-    await edit(update.callback_query, text(context, actor.locale, "broadcasts/cancelled"))  # type: ignore[arg-type]
+    await edit(_q(update), text(context, actor.locale, "broadcasts/cancelled"))
     return True
 
 
 async def _on_page(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(update.callback_query.data, "bc", int)  # type: ignore[union-attr]
+    parsed = callbacks.unpack(_q(update).data, "bc", int)
     if parsed is None or parsed[1] < 0:
         return False
     body, markup = await _log_page(context, actor, parsed[1])
     await answer(update, context, actor.locale)
-    await edit(update.callback_query, body, markup)  # type: ignore[arg-type]
+    await edit(_q(update), body, markup)
     return True
 
 

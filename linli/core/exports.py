@@ -1,0 +1,113 @@
+"""Exports as files: CSV (opens in Excel and the csv module) and XLSX, safe against formulas.
+
+Values arrive as storage returns them (text, numbers, ISO times); the writers keep numbers
+as numbers, and never let a resident's text become a spreadsheet formula ("=HYPERLINK(...)"
+typed as a name stays text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from linli.core.outcomes import Refused
+
+Table = tuple[list[str], list[list[Any]]]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    OPEN311 = "open311"  # GeoReport v2 JSON, for reports only
+
+    @property
+    def extension(self) -> str:
+        return "json" if self is Format.OPEN311 else self.value
+
+    @property
+    def mime(self) -> str:
+        return {
+            Format.CSV: "text/csv",
+            Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format.OPEN311: "application/json",
+        }[self]
+
+
+def parse_since(text: str | None, tz: ZoneInfo) -> datetime | Refused | None:
+    """`--since 2026-11-01`: from that day's midnight in the community's time zone."""
+    if text is None or not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return Refused("bad_since", {"value": text.strip()[:20]})
+    return datetime.combine(day, time(0, 0), tzinfo=tz)
+
+
+def _safe_text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _cell(value: Any, tz: ZoneInfo) -> Any:
+    """A value as a spreadsheet should hold it: numbers stay numbers, times local, text safe."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        local = value.astimezone(tz) if value.tzinfo else value
+        return local.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, bytes):
+        return value.hex()
+    return _safe_text(str(value))
+
+
+def to_csv(table: Table, tz: ZoneInfo) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows Chinese correctly."""
+    headers, rows = table
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if (c := _cell(v, tz)) is None else c for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Table, tz: ZoneInfo, title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    headers, rows = table
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31] or "export")
+    header_cells = []
+    for name in headers:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=_cell(value, tz))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_json(items: Sequence[dict[str, Any]]) -> bytes:
+    return json.dumps(list(items), ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+def file_name(what: str, fmt: Format, now: datetime, tz: ZoneInfo) -> str:
+    return f"linli-{what}-{now.astimezone(tz):%Y%m%d-%H%M}.{fmt.extension}"

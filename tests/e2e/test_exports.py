@@ -1,0 +1,152 @@
+"""`linli export` and `linli backup` on a database file, as an operator runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from linli.bot.cli import main
+from linli.bot.config import load_config
+from linli.storage import points as points_db
+from linli.storage.db import Database
+from tests.broadcasts_support import resident
+
+NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[storage]\ndatabase = "linli.sqlite3"\n', encoding="utf-8")
+    return path
+
+
+async def _populate(config_path: Path) -> None:
+    config = load_config(config_path)
+    db = await Database.open(config.database_path)
+    try:
+        a = await resident(db, 11, "main/1", NOW, name="王芳", unit="201")
+        await resident(db, 12, "main/1", datetime(2026, 11, 20, tzinfo=UTC), name="李雷")
+        async with db.transaction() as tx:
+            await points_db.award(
+                tx,
+                member_id=a.id,
+                amount=5,
+                reason="清扫楼道",
+                actor_id=a.id,
+                key="k1",
+                rules=config.points.earn_rules(config.tz),
+                now=NOW,
+            )
+    finally:
+        await db.close()
+
+
+def test_export_members_and_points(
+    config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_populate(config_path))
+    out = tmp_path / "m.csv"
+    assert (
+        main(["export", "members", "-c", str(config_path), "--since", "2026-11-25", "-o", str(out)])
+        == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    assert len(rows) == 1 and "name" not in rows[0] and rows[0]["building"] == "1"
+    assert (
+        main(
+            [
+                "export",
+                "members",
+                "-c",
+                str(config_path),
+                "--include-personal",
+                "--format",
+                "xlsx",
+                "-o",
+                str(tmp_path / "m.xlsx"),
+            ]
+        )
+        == 0
+    )
+    sheet = load_workbook(tmp_path / "m.xlsx")["members"]
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == ["王芳", "李雷"]
+    assert (
+        main(
+            [
+                "export",
+                "points",
+                "-c",
+                str(config_path),
+                "--format",
+                "xlsx",
+                "-o",
+                str(tmp_path / "p.xlsx"),
+            ]
+        )
+        == 0
+    )
+    sheet = load_workbook(tmp_path / "p.xlsx")["points"]
+    header = [c.value for c in sheet[1]]
+    entry = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert sheet.max_row == 2 and entry["amount"] == 5 and entry["member"] == "王芳"
+    capsys.readouterr()
+    assert main(["export", "members", "-c", str(config_path), "--since", "soon"]) == 1
+    assert "expected a date" in capsys.readouterr().err
+    assert main(["export", "members", "-c", str(config_path), "--format", "open311"]) == 1
+    assert "reports only" in capsys.readouterr().err
+
+
+async def test_backup_under_concurrent_writes_is_intact(config_path: Path, tmp_path: Path) -> None:
+    await _populate(config_path)
+    config = load_config(config_path)
+    db = await Database.open(config.database_path)  # the running bot
+    stop = asyncio.Event()
+
+    async def keep_writing() -> int:
+        n = 0
+        while not stop.is_set():
+            async with db.transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO audit_log (actor_id, action, subject, detail, created_at)"
+                    " VALUES (NULL, 'load', ?, ?, ?)",
+                    (f"row:{n}", "x" * 500, NOW.isoformat()),
+                )
+            n += 1
+            await asyncio.sleep(0)
+        return n
+
+    writer = asyncio.create_task(keep_writing())
+    await asyncio.sleep(0.05)
+    target = tmp_path / "backups"
+    target.mkdir()
+    code = await asyncio.to_thread(main, ["backup", str(target), "-c", str(config_path)])
+    stop.set()
+    written = await writer
+    await db.close()
+    assert code == 0 and written > 0
+    [copy] = list(target.iterdir())
+    assert copy.name.startswith("linli-") and copy.suffix == ".sqlite3"
+    conn = sqlite3.connect(copy)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == 2
+        assert (
+            0
+            < conn.execute("SELECT count(*) FROM audit_log WHERE action = 'load'").fetchone()[0]
+            <= written
+        )
+    finally:
+        conn.close()
+    # an existing file is not overwritten without --force
+    assert await asyncio.to_thread(main, ["backup", str(copy), "-c", str(config_path)]) == 1
+    again = ["backup", str(copy), "-c", str(config_path), "--force"]
+    assert await asyncio.to_thread(main, again) == 0
