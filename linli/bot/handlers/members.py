@@ -541,7 +541,7 @@ async def _balances(context: LinliContext, member: Member) -> dict[str, Any]:
     db = context.services.db
     return {
         "points": await points_db.balance(db, member.id),
-        "hours": format_hours(await timebank_db.balance(db, member.id)),
+        "hours": format_hours(await timebank_db.balance_minutes(db, member.id)),
     }
 
 
