@@ -29,6 +29,7 @@ import math
 import re
 import struct
 import time
+import unicodedata
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -445,6 +446,7 @@ class Simulator:
         self.blocked: set[int] = set()
         self.calls: list[BotCall] = []
         self.flood_429s = 0
+        self.polls = 0  # getUpdates calls (they are not recorded in `calls`)
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook: Webhook | None = None
         self.allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
@@ -551,6 +553,7 @@ class Simulator:
             self.confirm(offset - 1)
         elif offset < 0:
             self._pending = self._pending[offset:]
+        self.polls += 1
         limit = min(max(int(p.get("limit", 100)), 1), 100)
         timeout = max(float(p.get("timeout", 0)), 0.0)
         self._poller += 1
@@ -607,8 +610,9 @@ class Simulator:
     def _enqueue(self, kind: str, payload: JSON) -> JSON | None:
         if not self._wants(kind):
             return None
-        update = {"update_id": next(self._update_ids), kind: payload}
-        self._all_updates[update["update_id"]] = update
+        update_id = next(self._update_ids)
+        update: JSON = {"update_id": update_id, kind: payload}
+        self._all_updates[update_id] = update
         self._push(update)
         return update
 
@@ -629,7 +633,7 @@ class Simulator:
         uid = update_id if update_id is not None else max(self._all_updates)
         if uid not in self._all_updates:
             raise SimError(f"no update {uid}")
-        update = json.loads(json.dumps(self._all_updates[uid]))
+        update: JSON = json.loads(json.dumps(self._all_updates[uid]))
         self._push(update)
         return update
 
@@ -1022,7 +1026,7 @@ class Simulator:
     async def _send_media(self, p: JSON, f: Files, kind: str) -> JSON:
         chat_id = self._writable(p.get("chat_id"))
         caption = p.get("caption")
-        text, entities = ("", [])
+        text, entities = _no_text()
         if caption:
             text, entities = self._parse(
                 caption, p.get("parse_mode"), p.get("caption_entities"), caption=True
@@ -1058,7 +1062,7 @@ class Simulator:
                 raise bad_request(f"unsupported media type {kind!r} in the simulator")
             file = self._input_file({"media": item.get("media")}, f, "media", kind)
             caption = item.get("caption")
-            text, entities = ("", [])
+            text, entities = _no_text()
             if caption:
                 text, entities = self._parse(
                     caption,
@@ -1168,7 +1172,7 @@ class Simulator:
         if message.photo is None and message.document is None:
             raise bad_request("there is no caption in the message to edit")
         caption = p.get("caption")
-        text, entities = ("", [])
+        text, entities = _no_text()
         if caption:
             text, entities = self._parse(
                 caption, p.get("parse_mode"), p.get("caption_entities"), caption=True
@@ -1550,8 +1554,10 @@ class Simulator:
     def find_button(
         self, chat_id: int, label: str, message_id: int | None = None
     ) -> tuple[SentMessage, Button]:
-        """The newest bot message in the chat with a button labelled `label` (exact, else unique
-        substring), and that button."""
+        """The newest bot message in the chat with a button labelled `label`, and that button.
+
+        Exact labels first; then the same letters and digits ignoring emoji and symbols
+        ("同意" finds "✅ 同意"); then a unique substring."""
         chat = self._chat(chat_id)
         ids = [message_id] if message_id is not None else list(reversed(chat.order))
         for mid in ids:
@@ -1562,6 +1568,10 @@ class Simulator:
             exact = [b for b in buttons if b.text == label]
             if exact:
                 return message, exact[0]
+            # "同意" finds "✅ 同意" (emoji and symbols aside) before "不同意" (a substring).
+            core = [b for b in buttons if _label_core(b.text) == _label_core(label) != ""]
+            if len(core) == 1:
+                return message, core[0]
             loose = [b for b in buttons if label.strip() and label.strip() in b.text]
             if len(loose) == 1:
                 return message, loose[0]
@@ -1833,6 +1843,15 @@ def _command_entities(text: str) -> list[Entity]:
         length = len(match.group(0).encode("utf-16-le")) // 2
         entities.append(Entity("bot_command", offset, length))
     return entities
+
+
+def _no_text() -> tuple[str, list[Entity]]:
+    return "", []
+
+
+def _label_core(text: str) -> str:
+    """A button label without emoji, symbols, punctuation and spaces."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").casefold()
 
 
 def _ptb_entity(entity: Entity) -> MessageEntity:

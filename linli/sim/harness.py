@@ -36,6 +36,7 @@ ChatRef = int | SimUser | SimGroup
 DEFAULT_TOKEN = "123:TEST"
 DEFAULT_ORGANIZER = 1000
 DEFAULT_ORGANIZERS_GROUP = -1001000
+GROUP_CREATOR = 999_999  # created the organizers' group and added the bot to it
 _MAX_ROUNDS = 1000
 
 
@@ -127,13 +128,16 @@ class Harness:
         self.db = await Database.open(self.config.database_path)
         await self._build()
         group_id = self.config.organizers.group_chat_id
-        if self._with_organizers_group and group_id is not None and self.config.organizers.user_ids:
-            # As deployed: the organizers' group exists, with the organizers and the bot in it.
-            organizers = [
-                self.sim.users.get(uid) or self.user(uid, "组织者")
-                for uid in self.config.organizers.user_ids
-            ]
-            self.organizers_group = self.group(group_id, "组织者群", organizers)
+        if self._with_organizers_group and group_id is not None:
+            # As deployed: the organizers' group exists with the bot in it. The organizers are
+            # members by id only, so a test still creates user 1000 with the name and
+            # language it wants; the group's creator (who added the bot) is a staff account.
+            staff = self.sim.create_user(GROUP_CREATOR, "社区工作站", language_code="zh-hans")
+            group = self.sim.create_group(group_id, "组织者群", owner=staff)
+            for uid in self.config.organizers.user_ids:
+                group.members.setdefault(uid, "member")
+            self.sim.add_bot_to_group(group, staff)
+            self.organizers_group = group
             await self.process()
         return self
 

@@ -112,8 +112,11 @@ class SimServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
-        self.port = sockets[0].getsockname()[1]
+        server = site._server
+        sockets = getattr(server, "sockets", None) or ()
+        if not sockets:
+            raise RuntimeError("the simulator server is not listening")
+        self.port = int(sockets[0].getsockname()[1])
         self._webhook_task = asyncio.create_task(self._deliver_webhooks())
         return self
 
@@ -157,7 +160,7 @@ class SimServer:
                     else:
                         params[part.name] = await part.text()
             else:
-                params.update(dict(await request.post()))  # type: ignore[arg-type]
+                params.update({k: v for k, v in (await request.post()).items()})
         status, body = await self.sim.call(
             request.match_info["token"], request.match_info["method"], params, files
         )

@@ -1,0 +1,58 @@
+"""`linli demo --script`: the shipped tour plays through; a failing step exits non-zero."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def run_demo(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("LINLI_BOT_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "linli",
+        "demo",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin), 120)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_tour_plays_through() -> None:
+    code, out, err = await run_demo("--script", str(REPO / "examples" / "tour.txt"))
+    assert code == 0, err
+    assert "加入成功" in out
+    assert "您的住户信息已确认" in out
+    assert "本群已绑定到和苑小区 1号楼" in out
+    assert "steps played" in out
+
+
+async def test_a_missing_button_fails_the_script(tmp_path: Path) -> None:
+    script = tmp_path / "bad.txt"
+    script.write_text("as 李阿姨\n/start\npress 没有这个按钮\n", encoding="utf-8")
+    code, out, err = await run_demo("--script", str(script))
+    assert code == 1
+    assert "line 3" in err and "没有这个按钮" in err
+    assert "请选择语言" in out  # what happened before the failure is shown
+
+
+async def test_interactive_session_reads_stdin() -> None:
+    code, out, _ = await run_demo(stdin=b"/start\n1\n/quit\n")
+    assert code == 0
+    assert "请选择语言" in out and "您住在哪个小区" in out
