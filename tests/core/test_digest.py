@@ -26,8 +26,8 @@ NINE = time(9, 0)
 MONDAY = weekday_number("mon")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_monday_nine_local_is_due_for_last_monday_to_sunday() -> None:
