@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError, TimedOut
 
 from linli.bot.context import LinliContext, Services
 from linli.bot.jobs import Tick
@@ -102,7 +102,9 @@ async def post_weekly_digest(context: LinliContext) -> None:
         )
         await digest_db.fail_digest(services.db, week.label, services.now())
         return
-    except (Forbidden, BadRequest) as exc:
+    except (Forbidden, BadRequest, ChatMigrated) as exc:
+        # Not in the group, or the group became a supergroup with a new id (the config needs
+        # it): trying again every tick would not help.
         log.error("digest %s: the organizers' group %s refused it: %s", week.label, chat_id, exc)
         await digest_db.fail_digest(services.db, week.label, services.now())
         return
@@ -210,8 +212,15 @@ def find_cjk_font(configured: str = "") -> str | None:
         if any(hint in Path(path).name.lower().replace("-", "").replace("_", "")
                for hint in _CJK_FILE_HINTS)
     )  # fmt: skip
-    # Regular weights first: a bold or light face is not what a chart's labels want.
-    found.sort(key=lambda p: ("regular" not in p.lower(), "sc" not in p.lower(), p))
+    # Regular sans first: a bold, light, serif or monospaced face is not what labels want.
+    found.sort(
+        key=lambda p: (
+            "regular" not in Path(p).name.lower(),
+            "sans" not in Path(p).name.lower(),
+            "mono" in Path(p).name.lower(),
+            p,
+        )
+    )
     return next((path for path in found if _has_glyphs(path, _PROBE)), None)
 
 
@@ -256,7 +265,11 @@ def _wrap(text: str, width: int) -> str:
 
 async def chart_png(services: Services, locale: str, digest: Digest) -> bytes | None:
     """The digest's chart as PNG bytes, or None if it could not be drawn (the text still goes)."""
-    font = find_cjk_font(services.config.broadcasts.digest_font)
+    configured = services.config.broadcasts.digest_font
+    if configured and not Path(configured).is_absolute() and services.config.source:
+        configured = str(Path(services.config.source).parent / configured)  # like backup_dir
+    # The first call looks through the installed fonts: not on the event loop.
+    font = await asyncio.to_thread(find_cjk_font, configured)
     chart_locale = locale if font is not None or not locale.startswith("zh") else "en"
 
     def label(key: str, **values: Any) -> str:
