@@ -66,18 +66,15 @@ async def events_held(db: Database | Tx, start: datetime, end: datetime) -> list
 
 
 async def member_counts(db: Database | Tx, start: datetime, end: datetime) -> tuple[int, int, int]:
-    """(joined, verified, total): members who first came in [start, end) and have joined,
-    members verified then, and everyone joined by the end. Forgotten members are left out.
-
-    `members` keeps no time of joining, only of first contact (created_at): a member who
-    came one week and accepted the notice the next counts in neither week's "joined".
-    """
+    """(joined, verified, total): members who joined (accepted the privacy notice) in
+    [start, end), members verified then, and everyone joined by the end. Forgotten members
+    are left out."""
     window = (to_iso(start), to_iso(end))
     row = await db.fetchone(
         "SELECT"
-        " COALESCE(SUM(joined = 1 AND created_at >= ? AND created_at < ?), 0),"
+        " COALESCE(SUM(joined = 1 AND joined_at >= ? AND joined_at < ?), 0),"
         " COALESCE(SUM(verified_at >= ? AND verified_at < ?), 0),"
-        " COALESCE(SUM(joined = 1 AND created_at < ?), 0)"
+        " COALESCE(SUM(joined = 1 AND joined_at < ?), 0)"
         " FROM members WHERE forgotten_at IS NULL",
         (*window, *window, window[1]),
     )

@@ -102,3 +102,14 @@ async def test_a_day_is_backed_up_once(db: Database) -> None:
     assert await digest_db.claim_backup(db, "2026-11-26", "/tmp/a", DUE)
     assert not await digest_db.claim_backup(db, "2026-11-26", "/tmp/a", DUE)
     assert await digest_db.last_backup_day(db) == "2026-11-26"
+
+
+async def test_a_member_counts_in_the_week_they_joined_not_first_wrote(db: Database) -> None:
+    from linli.storage import members as members_db
+
+    first_contact = WEEK_START - timedelta(days=3)
+    member = await members_db.ensure_member(db, 4040, "迟到的人", None, first_contact)
+    await members_db.mark_joined(db, member.id, None, WEEK_START + timedelta(days=1))
+    joined, _, total = await digest_db.member_counts(db, WEEK_START, WEEK_END)
+    before, _, _ = await digest_db.member_counts(db, WEEK_START - timedelta(days=7), WEEK_START)
+    assert (joined, total, before) == (1, 1, 0)
