@@ -32,7 +32,9 @@ class Anything:
 
     def __iter__(self) -> Any:
         # Two items, so `for key, value in pairs` unpacks too.
-        return iter([Anything(self._depth + 1), Anything(self._depth + 1)] if self._depth < 3 else [])
+        return iter(
+            [Anything(self._depth + 1), Anything(self._depth + 1)] if self._depth < 3 else []
+        )
 
     def __len__(self) -> int:
         return 2

@@ -300,6 +300,15 @@ class EventsSection(Section):
 class PollsSection(Section):
     """Proposals and polls (polls feature)."""
 
+    # Co-signatures a proposal needs before organizers are asked to open a vote.
+    cosign_threshold: Annotated[int, Field(ge=1, le=10_000)] = 5
+    # Hours before closing that eligible members who have not voted are reminded (0 = never).
+    reminder_hours: Annotated[int, Field(ge=0, le=24 * 30)] = 24
+    # The most options a poll may have (at least 2; at most 10, a ranked ballot's limit).
+    max_options: Annotated[int, Field(ge=2, le=10)] = 10
+    # Closing time offered first in /newpoll, in days from publishing.
+    default_days: Annotated[int, Field(ge=1, le=90)] = 7
+
 
 _CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -315,6 +324,8 @@ class BroadcastsSection(Section):
     digest_enabled: bool = True
     digest_weekday: Weekday = "mon"
     digest_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "09:00"
+    # A digest missed by more than this many hours (the bot was down) is skipped, not posted late.
+    digest_catch_up_hours: Annotated[int, Field(ge=1, le=167)] = 48
     # A TrueType/OpenType font with Chinese glyphs for the chart ("" = look for one installed).
     digest_font: str = ""
     backup_enabled: bool = False

@@ -157,7 +157,7 @@ def building_of(member: Member, community: Community) -> Building | None:
 class StartIntent:
     """What a /start deep link asks for: plain, rider, ref_<code>, report, checkin_<code>."""
 
-    kind: str  # "plain" | "rider" | "referral" | "report" | "checkin" | "unknown"
+    kind: str  # "plain" | "rider" | "referral" | "report" | "treehole" | "checkin" | "unknown"
     arg: str = ""
 
 
@@ -171,8 +171,8 @@ def parse_start_payload(payload: str | None) -> StartIntent:
         return StartIntent("unknown")
     if payload == "rider":
         return StartIntent("rider")
-    if payload == "report":
-        return StartIntent("report")
+    if payload in ("report", "treehole"):
+        return StartIntent(payload)
     for prefix, kind in (("ref_", "referral"), ("checkin_", "checkin")):
         if payload.startswith(prefix) and len(payload) > len(prefix):
             return StartIntent(kind, payload[len(prefix) :])

@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
 from linli.core.community import Community
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused
@@ -203,9 +205,7 @@ def counts_households(settings: PollSettings) -> bool:
     return settings.per_household or settings.quorum_basis is QuorumBasis.HOUSEHOLDS
 
 
-def count_eligible(
-    settings: PollSettings, members: Sequence[Member], community: Community
-) -> int:
+def count_eligible(settings: PollSettings, members: Sequence[Member], community: Community) -> int:
     """Eligible voters, or eligible households when turnout is counted in households."""
     ok = [m for m in members if member_eligible(settings, m, community) is None]
     if counts_households(settings):
@@ -395,9 +395,7 @@ def proposal_passes(agree: int, disagree: int, pass_pct: int) -> bool:
     return agree > disagree and agree * 100 >= pass_pct * (agree + disagree)
 
 
-def tally(
-    poll: Poll, ballots: Sequence[Sequence[int]], turnout: int, eligible_count: int
-) -> Tally:
+def tally(poll: Poll, ballots: Sequence[Sequence[int]], turnout: int, eligible_count: int) -> Tally:
     """The counts and the decision, from the ballots as stored."""
     n = poll.option_count
     s = poll.settings
@@ -422,9 +420,7 @@ def tally(
         top = [i for i, c in enumerate(counts) if c == best]
         if best > 0 and len(top) == 1:
             leader = top[0]
-        passed = (
-            met and leader is not None and counts[leader] * 100 >= s.pass_pct * len(ballots)
-        )
+        passed = met and leader is not None and counts[leader] * 100 >= s.pass_pct * len(ballots)
     return Tally(
         kind=poll.kind,
         counts=counts,
@@ -450,3 +446,29 @@ def reminder_due(poll: Poll, now: datetime, hours_before: int) -> bool:
 
 def close_due(poll: Poll, now: datetime) -> bool:
     return poll.status is PollStatus.OPEN and now >= poll.closes_at
+
+
+_CLOSING_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%m-%d %H:%M", "%m/%d %H:%M")
+
+
+def parse_closing(text: str, tz: ZoneInfo, now: datetime) -> datetime | Refused:
+    """A closing time typed in the community's time zone: "2026-12-01 18:00", "12-01 18:00",
+    or a date alone (closes at 20:00 that day). Checked against `now`."""
+    raw = " ".join(
+        text.replace("：", ":").replace("年", "-").replace("月", "-").replace("日", " ").split()
+    )
+    for fmt in _CLOSING_FORMATS:
+        try:
+            parsed = datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        if "%Y" not in fmt:
+            parsed = parsed.replace(year=now.astimezone(tz).year)
+            if parsed.replace(tzinfo=tz) < now:
+                parsed = parsed.replace(year=parsed.year + 1)
+        if "%H" not in fmt:
+            parsed = parsed.replace(hour=20)
+        when = parsed.replace(tzinfo=tz).astimezone(UTC)
+        refused = check_closing(when, now)
+        return refused if refused is not None else when
+    return Refused("bad_time")

@@ -134,3 +134,22 @@ def volunteer_points(minutes: int, points_per_hour: int) -> int:
     """Points for a confirmed service, pro rata, rounded half up."""
     value = (Decimal(minutes) * points_per_hour / 60).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return int(value)
+
+
+def parse_log(args: list[str], max_hours: float) -> tuple[str, int, str] | Refused:
+    """`/hours log <neighbour> <hours> <what...>` (after "log") -> (member ref, minutes, what)."""
+    if len(args) < 2:
+        return Refused("log_usage")
+    minutes = parse_hours(args[1], max_hours)
+    if isinstance(minutes, Refused):
+        return minutes
+    what = clean_what(" ".join(args[2:]))
+    if isinstance(what, Refused):
+        return what
+    return args[0], minutes, what
+
+
+def parse_log_code(raw: str) -> int | None:
+    """A service log named as "T-0007", "t7" or "7"."""
+    text = raw.strip().upper().removeprefix("T").removeprefix("-")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None

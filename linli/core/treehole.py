@@ -10,7 +10,7 @@ from datetime import datetime
 
 from linli.core.outcomes import Refused
 
-MESSAGE_MAX_CHARS = 2000
+MESSAGE_MAX_CHARS = 1500
 REPLY_MAX_CHARS = 1000
 
 

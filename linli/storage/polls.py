@@ -18,7 +18,7 @@ from typing import Any
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community, NodeKind, Role
 from linli.core.members import Audience, Member
-from linli.core.outcomes import Refused, RefusedError
+from linli.core.outcomes import Refused
 from linli.core.polls import (
     Choice,
     ExistingVote,
@@ -129,12 +129,25 @@ async def create_poll(
             " closes_at, eligible, proposal_id, created_by, created_at, create_key)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                draft.kind.value, draft.title, draft.body,
-                json.dumps(list(draft.options), ensure_ascii=False), draft.max_picks,
-                s.audience.encode(), int(s.verified_only), int(s.per_household),
-                int(s.secret), int(s.hide_results), s.quorum_pct, s.quorum_basis.value,
-                s.pass_pct, to_iso(draft.closes_at), eligible, proposal_id, created_by,
-                to_iso(now), key,
+                draft.kind.value,
+                draft.title,
+                draft.body,
+                json.dumps(list(draft.options), ensure_ascii=False),
+                draft.max_picks,
+                s.audience.encode(),
+                int(s.verified_only),
+                int(s.per_household),
+                int(s.secret),
+                int(s.hide_results),
+                s.quorum_pct,
+                s.quorum_basis.value,
+                s.pass_pct,
+                to_iso(draft.closes_at),
+                eligible,
+                proposal_id,
+                created_by,
+                to_iso(now),
+                key,
             ),
         )
         if proposal_id is not None:
@@ -331,26 +344,23 @@ async def posts(db: Database | Tx, poll_id: int, kind: str) -> list[tuple[int, i
     return [(r["chat_id"], r["message_id"]) for r in rows]
 
 
-async def results_pending(db: Database | Tx) -> list[Poll]:
-    rows = await db.fetchall(
-        "SELECT * FROM polls WHERE status = 'closed' AND results_done = 0 ORDER BY id"
-    )
+# Which polls still have posts of a kind to deliver: a card once published, a result once
+# closed, an outcome once stated. Each flag is set when every target chat has its post.
+_PENDING = {
+    "card": "card_done = 0",
+    "result": "status = 'closed' AND result_done = 0",
+    "outcome": "outcome IS NOT NULL AND outcome_done = 0",
+}
+
+
+async def posts_pending(db: Database | Tx, kind: str) -> list[Poll]:
+    rows = await db.fetchall(f"SELECT * FROM polls WHERE {_PENDING[kind]} ORDER BY id")
     return [poll_from_row(r) for r in rows]
 
 
-async def outcomes_pending(db: Database | Tx) -> list[Poll]:
-    rows = await db.fetchall(
-        "SELECT * FROM polls WHERE outcome IS NOT NULL AND outcome_done = 0 ORDER BY id"
-    )
-    return [poll_from_row(r) for r in rows]
-
-
-async def mark_results_done(db: Database, poll_id: int) -> None:
-    await db.write("UPDATE polls SET results_done = 1 WHERE id = ?", (poll_id,))
-
-
-async def mark_outcome_done(db: Database, poll_id: int) -> None:
-    await db.write("UPDATE polls SET outcome_done = 1 WHERE id = ?", (poll_id,))
+async def mark_posted_everywhere(db: Database, poll_id: int, kind: str) -> None:
+    column = {"card": "card_done", "result": "result_done", "outcome": "outcome_done"}[kind]
+    await db.write(f"UPDATE polls SET {column} = 1 WHERE id = ?", (poll_id,))
 
 
 async def dirty_polls(db: Database | Tx) -> list[Poll]:
@@ -387,7 +397,15 @@ async def set_outcome(
 # --- Export -------------------------------------------------------------------------------
 
 EXPORT_HEADERS = [
-    "poll", "title", "kind", "status", "closes_at", "eligible", "turnout", "option", "count",
+    "poll",
+    "title",
+    "kind",
+    "status",
+    "closes_at",
+    "eligible",
+    "turnout",
+    "option",
+    "count",
 ]
 
 
@@ -409,19 +427,17 @@ async def export_polls(db: Database, since: datetime) -> tuple[list[str], list[l
             ["agree", "disagree", "abstain"] if poll.kind is PollKind.PROPOSAL else poll.options
         )
         for index, label in enumerate(labels):
-            out.append([
-                poll.id, poll.title, poll.kind.value, poll.status.value,
-                to_iso(poll.closes_at), poll.eligible, result.turnout, label,
-                "" if hidden else result.counts[index],
-            ])
+            out.append(
+                [
+                    poll.id,
+                    poll.title,
+                    poll.kind.value,
+                    poll.status.value,
+                    to_iso(poll.closes_at),
+                    poll.eligible,
+                    result.turnout,
+                    label,
+                    "" if hidden else result.counts[index],
+                ]
+            )
     return EXPORT_HEADERS, out
-
-
-__all__ = [
-    "VoteResult",
-    "RefusedError",
-    "cast_vote",
-    "create_poll",
-    "export_polls",
-    "get_poll",
-]

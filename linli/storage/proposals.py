@@ -147,7 +147,9 @@ async def decline(
             " decided_at = ? WHERE id = ?",
             (reason, actor.id, to_iso(now), proposal_id),
         )
-        await members_db.audit(tx, actor.id, "proposal_decline", f"proposal:{proposal_id}", reason[:200], now)
+        await members_db.audit(
+            tx, actor.id, "proposal_decline", f"proposal:{proposal_id}", reason[:200], now
+        )
         updated = await get_proposal(tx, proposal_id)
     assert updated is not None
     return updated
@@ -177,5 +179,14 @@ async def pending_proposals(db: Database | Tx) -> list[Proposal]:
     rows = await db.fetchall(
         _SELECT + " WHERE p.status IN ('collecting', 'ready')"
         " ORDER BY p.status = 'ready' DESC, p.id"
+    )
+    return [proposal_from_row(r) for r in rows]
+
+
+async def ready_unannounced(db: Database | Tx) -> list[Proposal]:
+    """Proposals that reached their co-signatures but whose organizers' notice is not posted."""
+    rows = await db.fetchall(
+        _SELECT + " WHERE p.status = 'ready' AND NOT EXISTS (SELECT 1 FROM proposal_posts x"
+        " WHERE x.proposal_id = p.id AND x.kind = 'ready') ORDER BY p.id"
     )
     return [proposal_from_row(r) for r in rows]

@@ -182,6 +182,8 @@ def test_report_filters_parse_and_round_trip() -> None:
     assert isinstance(parsed, h.ReportFilter)
     assert h.ReportFilter.decode(parsed.encode()) == parsed
     assert h.ReportFilter.decode(default.encode()) == default
-    assert h.parse_filter(["nonsense"], keys, COMMUNITY) == Refused("bad_filter", {"word": "nonsense"})
+    assert h.parse_filter(["nonsense"], keys, COMMUNITY) == Refused(
+        "bad_filter", {"word": "nonsense"}
+    )
     assert h.ReportFilter.decode("bogus|x") is None
     assert h.ReportFilter.decode("weird||") is None

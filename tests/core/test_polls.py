@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -36,28 +37,52 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 COMMUNITY = Community(
     "和平社区",
     (
-        Compound("heyuan", "和苑", (Building("heyuan/1", "heyuan", "1"), Building("heyuan/2", "heyuan", "2"))),
+        Compound(
+            "heyuan",
+            "和苑",
+            (Building("heyuan/1", "heyuan", "1"), Building("heyuan/2", "heyuan", "2")),
+        ),
         Compound("lihu", "丽湖", (Building("lihu/A", "lihu", "A"),)),
     ),
 )
 
 
-def member(mid: int, building: str | None = "heyuan/1", household: int | None = None, *,
-           verified: bool = True, roles: frozenset[Role] = frozenset()) -> Member:
+def member(
+    mid: int,
+    building: str | None = "heyuan/1",
+    household: int | None = None,
+    *,
+    verified: bool = True,
+    roles: frozenset[Role] = frozenset(),
+) -> Member:
     return Member(
-        id=mid, telegram_id=10_000 + mid, name=f"m{mid}", username=None, locale=None,
-        building_id=building, household_id=household if household is not None else (mid if building else None),
-        unit="101" if building else None, roles=roles, verified=verified, joined=True,
+        id=mid,
+        telegram_id=10_000 + mid,
+        name=f"m{mid}",
+        username=None,
+        locale=None,
+        building_id=building,
+        household_id=household if household is not None else (mid if building else None),
+        unit="101" if building else None,
+        roles=roles,
+        verified=verified,
+        joined=True,
     )
 
 
 def poll(kind: PollKind = PollKind.SINGLE, options: int = 3, **settings_: object) -> Poll:
     settings_.setdefault("audience", Audience(NodeKind.COMMUNITY))
     return Poll(
-        id=1, kind=kind, title="Q", body="",
+        id=1,
+        kind=kind,
+        title="Q",
+        body="",
         options=() if kind is PollKind.PROPOSAL else tuple(f"o{i}" for i in range(options)),
-        max_picks=2, settings=PollSettings(**settings_),  # type: ignore[arg-type]
-        closes_at=NOW + timedelta(days=3), created_by=1, created_at=NOW - timedelta(days=4),
+        max_picks=2,
+        settings=PollSettings(**settings_),  # type: ignore[arg-type]
+        closes_at=NOW + timedelta(days=3),
+        created_by=1,
+        created_at=NOW - timedelta(days=4),
     )
 
 
@@ -74,7 +99,10 @@ def test_options_one_per_line_between_two_and_the_limit() -> None:
 
 
 def test_question_first_line_is_the_title() -> None:
-    assert split_question("  停车位怎么分？\n按户抽签还是先到先得 ") == ("停车位怎么分？", "按户抽签还是先到先得")
+    assert split_question("  停车位怎么分？\n按户抽签还是先到先得 ") == (
+        "停车位怎么分？",
+        "按户抽签还是先到先得",
+    )
     assert split_question("   \n") == Refused("title_empty")
 
 
@@ -82,14 +110,22 @@ def test_closing_time_must_be_ahead() -> None:
     assert check_closing(NOW - timedelta(hours=1), NOW) == Refused(
         "closing_in_past", {"when": NOW - timedelta(hours=1)}
     )
-    assert check_closing(NOW + timedelta(minutes=5), NOW) == Refused("closing_too_soon", {"minutes": 10})
+    assert check_closing(NOW + timedelta(minutes=5), NOW) == Refused(
+        "closing_too_soon", {"minutes": 10}
+    )
     assert check_closing(NOW + timedelta(days=91), NOW) == Refused("closing_too_late", {"days": 90})
     assert check_closing(NOW + timedelta(days=7), NOW) is None
 
 
 def test_draft_with_one_or_thirty_options_is_refused() -> None:
-    base = dict(kind=PollKind.SINGLE, title="Q", body="", max_picks=1,
-                closes_at=NOW + timedelta(days=1), settings=PollSettings(Audience(NodeKind.COMMUNITY)))
+    base = dict(
+        kind=PollKind.SINGLE,
+        title="Q",
+        body="",
+        max_picks=1,
+        closes_at=NOW + timedelta(days=1),
+        settings=PollSettings(Audience(NodeKind.COMMUNITY)),
+    )
     one = PollDraft(options=("a",), **base)  # type: ignore[arg-type]
     thirty = PollDraft(options=tuple(str(i) for i in range(30)), **base)  # type: ignore[arg-type]
     ok = PollDraft(options=("a", "b"), **base)  # type: ignore[arg-type]
@@ -108,7 +144,9 @@ def test_forged_option_indexes_are_refused() -> None:
     assert check_choice(p, (0, 1)) == Refused("bad_choice")
     assert check_choice(p, ()) == Refused("bad_choice")
     assert check_choice(poll(PollKind.MULTIPLE, 4), (3, 0)) == (0, 3)
-    assert check_choice(poll(PollKind.MULTIPLE, 4), (0, 1, 2)) == Refused("too_many_picks", {"max": 2})
+    assert check_choice(poll(PollKind.MULTIPLE, 4), (0, 1, 2)) == Refused(
+        "too_many_picks", {"max": 2}
+    )
     assert check_choice(poll(PollKind.RANKED, 4), (2, 0)) == (2, 0)
     assert check_choice(poll(PollKind.RANKED, 4), (2, 2)) == Refused("bad_choice")
     assert check_choice(poll(PollKind.PROPOSAL), (2,)) == (2,)
@@ -117,44 +155,65 @@ def test_forged_option_indexes_are_refused() -> None:
 def test_eligibility_checked_at_vote_time() -> None:
     p = poll(audience=Audience(NodeKind.COMPOUND, "heyuan"), verified_only=True)
     assert decide_vote(p, member(1), (0,), None, COMMUNITY, NOW) == Recorded((0,), changed=False)
-    assert decide_vote(p, member(2, verified=False), (0,), None, COMMUNITY, NOW) == Refused("not_verified")
-    assert decide_vote(p, member(3, "lihu/A"), (0,), None, COMMUNITY, NOW) == Refused("not_in_audience")
+    assert decide_vote(p, member(2, verified=False), (0,), None, COMMUNITY, NOW) == Refused(
+        "not_verified"
+    )
+    assert decide_vote(p, member(3, "lihu/A"), (0,), None, COMMUNITY, NOW) == Refused(
+        "not_in_audience"
+    )
     rider = member(4, None, roles=frozenset({Role.MOBILE_REPORTER}), verified=False)
     open_poll = poll(verified_only=False)
-    assert decide_vote(open_poll, rider, (1,), None, COMMUNITY, NOW) == Recorded((1,), changed=False)
-    assert decide_vote(poll(verified_only=True), rider, (1,), None, COMMUNITY, NOW) == Refused("not_verified")
-    assert decide_vote(p, member(1), (0,), None, COMMUNITY, p.closes_at) == Refused("poll_closed", {"poll": 1})
+    assert decide_vote(open_poll, rider, (1,), None, COMMUNITY, NOW) == Recorded(
+        (1,), changed=False
+    )
+    assert decide_vote(poll(verified_only=True), rider, (1,), None, COMMUNITY, NOW) == Refused(
+        "not_verified"
+    )
+    assert decide_vote(p, member(1), (0,), None, COMMUNITY, p.closes_at) == Refused(
+        "poll_closed", {"poll": 1}
+    )
 
 
 def test_changing_a_vote_and_secret_ballots() -> None:
     p = poll()
     mine = ExistingVote(1, "m1", (0,))
     assert decide_vote(p, member(1), (2,), mine, COMMUNITY, NOW) == Recorded((2,), changed=True)
-    assert decide_vote(p, member(1), (0,), mine, COMMUNITY, NOW) == Recorded((0,), False, unchanged=True)
-    secret = poll(secret=True)
-    assert decide_vote(secret, member(1), (2,), ExistingVote(1, None, None), COMMUNITY, NOW) == Refused(
-        "already_voted_secret"
+    assert decide_vote(p, member(1), (0,), mine, COMMUNITY, NOW) == Recorded(
+        (0,), False, unchanged=True
     )
+    secret = poll(secret=True)
+    assert decide_vote(
+        secret, member(1), (2,), ExistingVote(1, None, None), COMMUNITY, NOW
+    ) == Refused("already_voted_secret")
 
 
 def test_household_rule_names_who_voted_unless_secret() -> None:
     p = poll(per_household=True)
     wife, husband = member(1, household=7), member(2, household=7)
     theirs = ExistingVote(1, "王芳", (0,))
-    assert decide_vote(p, husband, (1,), theirs, COMMUNITY, NOW) == Refused("household_voted", {"name": "王芳"})
+    assert decide_vote(p, husband, (1,), theirs, COMMUNITY, NOW) == Refused(
+        "household_voted", {"name": "王芳"}
+    )
     assert decide_vote(p, wife, (1,), theirs, COMMUNITY, NOW) == Recorded((1,), changed=True)
     secret = poll(per_household=True, secret=True)
-    assert decide_vote(secret, husband, (1,), ExistingVote(None, None, None), COMMUNITY, NOW) == Refused(
-        "household_voted_secret"
-    )
+    assert decide_vote(
+        secret, husband, (1,), ExistingVote(None, None, None), COMMUNITY, NOW
+    ) == Refused("household_voted_secret")
 
 
 def test_eligible_count_in_voters_or_households() -> None:
-    people = [member(1, household=1), member(2, household=1), member(3, household=2),
-              member(4, household=3, verified=False), member(5, "lihu/A", household=9)]
+    people = [
+        member(1, household=1),
+        member(2, household=1),
+        member(3, household=2),
+        member(4, household=3, verified=False),
+        member(5, "lihu/A", household=9),
+    ]
     heyuan = PollSettings(Audience(NodeKind.COMPOUND, "heyuan"))
     assert count_eligible(heyuan, people, COMMUNITY) == 3
-    by_household = PollSettings(Audience(NodeKind.COMPOUND, "heyuan"), quorum_basis=QuorumBasis.HOUSEHOLDS)
+    by_household = PollSettings(
+        Audience(NodeKind.COMPOUND, "heyuan"), quorum_basis=QuorumBasis.HOUSEHOLDS
+    )
     assert count_eligible(by_household, people, COMMUNITY) == 2
 
 
@@ -206,15 +265,21 @@ def test_runoff_tie_break_looks_back_then_eliminates_the_last_listed() -> None:
 ranked_ballots = st.integers(2, 6).flatmap(
     lambda n: st.tuples(
         st.just(n),
-        st.lists(st.permutations(range(n)).flatmap(lambda p: st.integers(1, len(p)).map(lambda k: tuple(p[:k]))),
-                 max_size=60),
+        st.lists(
+            st.permutations(range(n)).flatmap(
+                lambda p: st.integers(1, len(p)).map(lambda k: tuple(p[:k]))
+            ),
+            max_size=60,
+        ),
     )
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(ranked_ballots)
-def test_runoff_every_ballot_is_counted_in_every_round(case: tuple[int, list[tuple[int, ...]]]) -> None:
+def test_runoff_every_ballot_is_counted_in_every_round(
+    case: tuple[int, list[tuple[int, ...]]],
+) -> None:
     n, ballots = case
     result = instant_runoff(n, ballots)
     for rnd in result.rounds:
@@ -227,7 +292,9 @@ def test_runoff_every_ballot_is_counted_in_every_round(case: tuple[int, list[tup
 
 @settings(max_examples=200, deadline=None)
 @given(ranked_ballots, st.integers(0, 5))
-def test_runoff_majority_of_first_choices_wins(case: tuple[int, list[tuple[int, ...]]], seed: int) -> None:
+def test_runoff_majority_of_first_choices_wins(
+    case: tuple[int, list[tuple[int, ...]]], seed: int
+) -> None:
     n, ballots = case
     favourite = seed % n
     majority = [(favourite, *[o for o in range(n) if o != favourite])] * (len(ballots) + 1)
@@ -236,13 +303,19 @@ def test_runoff_majority_of_first_choices_wins(case: tuple[int, list[tuple[int, 
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(2, 6).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n - 1), max_size=80))))
+@given(
+    st.integers(2, 6).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n - 1), max_size=80))
+    )
+)
 def test_single_choice_counts_equal_ballots(case: tuple[int, list[int]]) -> None:
     n, picks = case
     result = tally(poll(PollKind.SINGLE, n), [(p,) for p in picks], len(picks), 100)
     assert sum(result.counts) == len(picks) == result.ballots
     if result.leader is not None:
-        assert result.counts[result.leader] > max(c for i, c in enumerate(result.counts) if i != result.leader)
+        assert result.counts[result.leader] > max(
+            c for i, c in enumerate(result.counts) if i != result.leader
+        )
 
 
 # --- scheduling ---------------------------------------------------------------------------
@@ -253,7 +326,7 @@ def test_reminder_only_once_the_day_before_and_only_if_open_then() -> None:
     assert not reminder_due(p, p.closes_at - timedelta(hours=25), 24)
     assert reminder_due(p, p.closes_at - timedelta(hours=23), 24)
     assert not reminder_due(p, p.closes_at, 24)
-    short = Poll(**{**{f: getattr(p, f) for f in p.__slots__}, "created_at": p.closes_at - timedelta(hours=3)})  # type: ignore[arg-type]
+    short = replace(p, created_at=p.closes_at - timedelta(hours=3))
     assert not reminder_due(short, p.closes_at - timedelta(hours=1), 24)
-    closed = Poll(**{**{f: getattr(p, f) for f in p.__slots__}, "status": PollStatus.CLOSED})  # type: ignore[arg-type]
+    closed = replace(p, status=PollStatus.CLOSED)
     assert not reminder_due(closed, p.closes_at - timedelta(hours=1), 24)

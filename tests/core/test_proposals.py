@@ -23,30 +23,56 @@ BUILDING = Audience(NodeKind.BUILDING, "heyuan/1")
 
 
 def proposal(status: ProposalStatus = ProposalStatus.COLLECTING, cosigns: int = 0) -> Proposal:
-    return Proposal(1, author_id=1, audience=BUILDING, title="T", body="B", threshold=3,
-                    status=status, cosigns=cosigns, created_at=NOW)
+    return Proposal(
+        1,
+        author_id=1,
+        audience=BUILDING,
+        title="T",
+        body="B",
+        threshold=3,
+        status=status,
+        cosigns=cosigns,
+        created_at=NOW,
+    )
 
 
 def test_only_verified_residents_propose_to_their_own_building_or_compound() -> None:
     assert audiences_for(member(1), COMMUNITY) == [BUILDING, Audience(NodeKind.COMPOUND, "heyuan")]
-    assert check_proposal(member(1), BUILDING, " 加装电梯 ", "  理由 ", COMMUNITY) == ("加装电梯", "理由")
-    assert check_proposal(member(1, verified=False), BUILDING, "T", "B", COMMUNITY) == Refused("not_verified")
+    assert check_proposal(member(1), BUILDING, " 加装电梯 ", "  理由 ", COMMUNITY) == (
+        "加装电梯",
+        "理由",
+    )
+    assert check_proposal(member(1, verified=False), BUILDING, "T", "B", COMMUNITY) == Refused(
+        "not_verified"
+    )
     assert check_proposal(member(1, None), BUILDING, "T", "B", COMMUNITY) == Refused("no_household")
     lihu = Audience(NodeKind.COMPOUND, "lihu")
     assert check_proposal(member(1), lihu, "T", "B", COMMUNITY) == Refused("bad_audience")
     assert check_proposal(member(1), BUILDING, "T", " ", COMMUNITY) == Refused("body_empty")
-    assert check_proposal(member(1), BUILDING, "T", "x" * 2001, COMMUNITY) == Refused("body_too_long", {"limit": 2000})
+    assert check_proposal(member(1), BUILDING, "T", "x" * 2001, COMMUNITY) == Refused(
+        "body_too_long", {"limit": 2000}
+    )
 
 
 def test_cosign_rules_and_threshold() -> None:
     assert decide_cosign(proposal(), member(1), False, COMMUNITY) == Refused("own_proposal")
     assert decide_cosign(proposal(), member(2), True, COMMUNITY) == Refused("already_cosigned")
-    assert decide_cosign(proposal(), member(2, "lihu/A"), False, COMMUNITY) == Refused("not_in_audience")
-    assert decide_cosign(proposal(), member(2, verified=False), False, COMMUNITY) == Refused("not_verified")
-    assert decide_cosign(proposal(cosigns=1), member(2), False, COMMUNITY) == Cosigned(2, reached=False)
-    assert decide_cosign(proposal(cosigns=2), member(2), False, COMMUNITY) == Cosigned(3, reached=True)
+    assert decide_cosign(proposal(), member(2, "lihu/A"), False, COMMUNITY) == Refused(
+        "not_in_audience"
+    )
+    assert decide_cosign(proposal(), member(2, verified=False), False, COMMUNITY) == Refused(
+        "not_verified"
+    )
+    assert decide_cosign(proposal(cosigns=1), member(2), False, COMMUNITY) == Cosigned(
+        2, reached=False
+    )
+    assert decide_cosign(proposal(cosigns=2), member(2), False, COMMUNITY) == Cosigned(
+        3, reached=True
+    )
     # Past the threshold, more support is welcome but organizers are not told again.
-    assert decide_cosign(proposal(ProposalStatus.READY, 3), member(2), False, COMMUNITY) == Cosigned(4, False)
+    assert decide_cosign(
+        proposal(ProposalStatus.READY, 3), member(2), False, COMMUNITY
+    ) == Cosigned(4, False)
     assert decide_cosign(proposal(ProposalStatus.DECLINED), member(2), False, COMMUNITY) == Refused(
         "not_collecting", {"status": "declined"}
     )

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from linli.sim.client import SimClient
 from tests.e2e.conftest import ORGANIZER, ORGANIZERS_GROUP, BotProcess
 
@@ -79,17 +77,13 @@ async def test_organizers_group_hears_of_newcomers(bot_process: BotProcess) -> N
     assert any(b["text"].startswith("✅") for row in notice["buttons"] for b in row)
 
 
-@pytest.mark.xfail(
-    reason="members._ask_for_verification passes member= twice to notify() (TypeError), "
-    "so the leader's join notice is never sent; remove this mark once fixed",
-    strict=False,
-)
 async def test_leader_is_told_of_a_newcomer_in_his_building(bot_process: BotProcess) -> None:
     client = bot_process.client
     await make_leader(client)
     await client.user(RESIDENT, "李阿姨", username="li_ayi")
     await join(client, RESIDENT, "3-201")
-    notice = await client.wait_for(LEADER, "3-201", within=5)
+    notice = await client.wait_for(LEADER, "李阿姨", within=5)
+    assert "3-201" in notice["text"]
     assert any("确认" in b["text"] for row in notice["buttons"] for b in row)
 
 

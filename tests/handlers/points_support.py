@@ -29,6 +29,8 @@ async def resident(
         await members_db.set_verified(h.db, member.id, None, h.clock())
     await members_db.mark_joined(h.db, member.id, None)
     await members_db.set_private_chat(h.db, member.id, True)
+    # Onboarding asks for the language first, so notices reach members in theirs.
+    await members_db.set_locale(h.db, member.id, "en" if lang.startswith("en") else "zh-CN")
     if points:
         await give(h, member.id, points, key=f"seed:{tid}")
     return user, member.id
@@ -41,8 +43,14 @@ def rules(h: Harness) -> EarnRules:
 async def give(h: Harness, member_id: int, amount: int, *, key: str, rule: str = "award") -> int:
     async with h.db.transaction() as tx:
         return await points_db.earn(
-            tx, member_id=member_id, rule=rule, reference="test", key=key, rules=rules(h),
-            now=h.clock(), amount=amount,
+            tx,
+            member_id=member_id,
+            rule=rule,
+            reference="test",
+            key=key,
+            rules=rules(h),
+            now=h.clock(),
+            amount=amount,
         )
 
 

@@ -21,9 +21,7 @@ async def join(
     await h.start(user)
     await h.press(user, lang)
     await h.press(user, compound)
-    await h.press(
-        user, building if lang == "中文" else building.replace("号楼", "").join(["Building ", ""])
-    )
+    await h.press(user, building)
     await h.send(user, unit)
     await h.press(user, "✅ 同意" if lang == "中文" else "✅ I agree")
 
@@ -278,3 +276,65 @@ async def test_referrer_is_credited_once_when_the_newcomer_is_verified(harness: 
     await h.send(org, "/verify 7102")  # again: already verified, nothing more
     assert "此前已确认" in h.last_text(org)
     assert await points_db.balance(h.db, host_member.id) == expected
+
+
+async def test_deep_links_into_the_tree_hole_and_a_report(harness: Harness) -> None:
+    h = harness
+    a = h.user(7201, "甲")
+    await join(h, a)
+    await h.start(a, "treehole")
+    treehole_prompt = h.last_text(a)
+    await h.send(a, "/cancel")
+    await h.start(a, "report")
+    report_prompt = h.last_text(a)
+    assert treehole_prompt.startswith("🌳 树洞") and "完全匿名" in treehole_prompt
+    assert report_prompt.startswith("📝 随手拍") and "🚨 燃气泄漏" in h.buttons(a)
+    await h.start(a, "checkin_ZZZZZZ")
+    assert h.last_text(a) == "签到码不对，请核对现场展示的签到码。"
+
+
+async def test_me_shows_points_and_hours(harness: Harness) -> None:
+    from linli.storage import points as points_db
+    from linli.storage import timebank as timebank_db
+
+    h = harness
+    a = h.user(7301, "Amy", lang="en")
+    b = h.user(7302, "Bo")
+    await join(h, a, lang="English", building="Building 1")
+    await join(h, b, unit="3-202")
+    amy = await members_db.get_member_by_telegram(h.db, 7301)
+    bo = await members_db.get_member_by_telegram(h.db, 7302)
+    assert amy is not None and bo is not None
+    rules = h.config.points.earn_rules(h.config.tz)
+    async with h.db.transaction() as tx:
+        await points_db.earn(
+            tx,
+            member_id=amy.id,
+            rule="verified_report",
+            reference="H-1",
+            key="t:1",
+            rules=rules,
+            now=h.clock(),
+        )
+    log = await timebank_db.log_service(
+        h.db,
+        giver_id=amy.id,
+        receiver_id=bo.id,
+        minutes=90,
+        what="陪老人看病",
+        from_pool=False,
+        now=h.clock(),
+    )
+    _, hour_points = await timebank_db.confirm(
+        h.db,
+        log.id,
+        actor_id=bo.id,
+        is_organizer=False,
+        floor_minutes=600,
+        rules=rules,
+        now=h.clock(),
+    )
+    await h.send(a, "/me")
+    text = h.last_text(a)
+    assert f"Points: {rules.amounts['verified_report'] + hour_points}" in text
+    assert "Time bank: 1.5 h" in text

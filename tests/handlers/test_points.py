@@ -7,7 +7,9 @@ from linli.storage import points as points_db
 from tests.handlers.points_support import give, organizer, resident
 
 
-async def test_points_shows_balance_standing_and_history_in_both_languages(harness: Harness) -> None:
+async def test_points_shows_balance_standing_and_history_in_both_languages(
+    harness: Harness,
+) -> None:
     h = harness
     wang, wang_id = await resident(h, 2001, "王芳")
     bob, bob_id = await resident(h, 2002, "Bob", lang="en")
@@ -72,7 +74,7 @@ async def test_award_and_deduct_by_an_organizer(harness: Harness) -> None:
 async def test_award_bad_input_changes_nothing(harness: Harness) -> None:
     h = harness
     org, _ = await organizer(h)
-    wang, wang_id = await resident(h, 2001, "王芳", username="wangfang", points=5)
+    _, wang_id = await resident(h, 2001, "王芳", username="wangfang", points=5)
     cases = {
         "/award": "用法：/award @用户名 积分 原因",
         "/award @wangfang": "用法：",

@@ -15,7 +15,7 @@ import pytest
 from linli.core.community import NodeKind
 from linli.core.members import Audience
 from linli.core.outcomes import Refused
-from linli.core.polls import PollKind, PollStatus, QuorumBasis, Recorded
+from linli.core.polls import Poll, PollKind, PollStatus, QuorumBasis, Recorded
 from linli.storage import members as members_db
 from linli.storage import polls as polls_db
 from linli.storage.db import Database
@@ -29,11 +29,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def publish(db: Database, key: str = "k1", **kwargs: object) -> polls_db.Poll:
+async def publish(db: Database, key: str = "k1", **kwargs: object) -> Poll:
     d = draft(**kwargs)  # type: ignore[arg-type]
     eligible = await polls_db.count_eligible_now(db, d.settings, COMMUNITY)
     organizer = await resident(db, 1000, "主任", None)
-    poll, _ = await polls_db.create_poll(db, d, created_by=organizer.id, key=key, eligible=eligible, now=NOW)
+    poll, _ = await polls_db.create_poll(
+        db, d, created_by=organizer.id, key=key, eligible=eligible, now=NOW
+    )
     return poll
 
 
@@ -51,7 +53,9 @@ async def test_vote_change_and_tally(db: Database) -> None:
     assert isinstance(r, polls_db.VoteResult) and r.outcome == Recorded((0,), changed=False)
     await polls_db.cast_vote(db, poll.id, b, [0], COMMUNITY, NOW)
     changed = await polls_db.cast_vote(db, poll.id, a, [2], COMMUNITY, NOW)
-    assert isinstance(changed, polls_db.VoteResult) and changed.outcome == Recorded((2,), changed=True)
+    assert isinstance(changed, polls_db.VoteResult) and changed.outcome == Recorded(
+        (2,), changed=True
+    )
     result = await polls_db.poll_tally(db, poll)
     assert result.counts == (1, 0, 1) and result.ballots == 2 and result.turnout == 2
 
@@ -82,9 +86,14 @@ async def test_500_concurrent_votes_tally_equals_ballots(db: Database) -> None:
     rng = random.Random(7)
     choices = [sorted(rng.sample(range(4), rng.randint(1, 2))) for _ in voters]
     # Every voter taps twice at once (a double tap): still one ballot each.
-    casts = [polls_db.cast_vote(db, poll.id, v, c, COMMUNITY, NOW) for v, c in zip(voters, choices, strict=True)]
+    casts = [
+        polls_db.cast_vote(db, poll.id, v, c, COMMUNITY, NOW)
+        for v, c in zip(voters, choices, strict=True)
+    ]
     results = await asyncio.gather(*casts, *casts[:100])
-    assert all(isinstance(r, polls_db.VoteResult) and not isinstance(r.outcome, Refused) for r in results)
+    assert all(
+        isinstance(r, polls_db.VoteResult) and not isinstance(r.outcome, Refused) for r in results
+    )
     result = await polls_db.poll_tally(db, poll)
     expected = Counter(i for c in choices for i in c)
     assert result.counts == tuple(expected[i] for i in range(4))
@@ -116,7 +125,9 @@ async def test_secret_household_vote_does_not_say_who(db: Database) -> None:
     r = await polls_db.cast_vote(db, poll.id, husband, [1], COMMUNITY, NOW)
     assert isinstance(r, polls_db.VoteResult) and r.outcome == Refused("household_voted_secret")
     again = await polls_db.cast_vote(db, poll.id, wife, [1], COMMUNITY, NOW)
-    assert isinstance(again, polls_db.VoteResult) and again.outcome == Refused("household_voted_secret")
+    assert isinstance(again, polls_db.VoteResult) and again.outcome == Refused(
+        "household_voted_secret"
+    )
     assert await db.scalar("SELECT member_id FROM poll_voters") is None
 
 
@@ -135,7 +146,9 @@ async def _secret_store(tmp_path: Path, name: str, order: list[int]) -> list[tup
     """Cast 24 distinct ranked ballots, voter i always ranking permutation i, in `order`."""
     database = await Database.open(tmp_path / name)
     try:
-        poll = await publish(database, kind=PollKind.RANKED, options=("a", "b", "c", "d"), secret=True)
+        poll = await publish(
+            database, kind=PollKind.RANKED, options=("a", "b", "c", "d"), secret=True
+        )
         voters = [await resident(database, 100 + i) for i in range(24)]
         ranks = list(permutations(range(4)))
         for i in order:
@@ -189,7 +202,7 @@ async def test_closing_once_and_recounting_eligible(db: Database) -> None:
     assert not await polls_db.close_poll(db, poll.id, 9, later)
     closed = await polls_db.get_poll(db, poll.id)
     assert closed is not None and closed.status is PollStatus.CLOSED and closed.eligible == 5
-    assert [p.id for p in await polls_db.results_pending(db)] == [poll.id]
+    assert [p.id for p in await polls_db.posts_pending(db, "result")] == [poll.id]
 
 
 async def test_reminder_claimed_once_per_member(db: Database) -> None:
@@ -209,7 +222,9 @@ async def test_outcome_only_after_closing_and_once(db: Database) -> None:
     await polls_db.close_poll(db, poll.id, 0, NOW)
     done = await polls_db.set_outcome(db, poll.id, "物业下周施工", org.id, NOW)
     assert not isinstance(done, Refused) and done.outcome == "物业下周施工"
-    assert await polls_db.set_outcome(db, poll.id, "y", org.id, NOW) == Refused("outcome_exists", {"poll": poll.id})
+    assert await polls_db.set_outcome(db, poll.id, "y", org.id, NOW) == Refused(
+        "outcome_exists", {"poll": poll.id}
+    )
 
 
 async def test_export_has_counts_and_no_voters(db: Database) -> None:
@@ -220,6 +235,10 @@ async def test_export_has_counts_and_no_voters(db: Database) -> None:
     await polls_db.cast_vote(db, hidden.id, a, [0], COMMUNITY, NOW)
     headers, rows = await polls_db.export_polls(db, NOW - timedelta(days=1))
     assert headers == polls_db.EXPORT_HEADERS
-    assert [r[7:] for r in rows if r[0] == poll.id] == [["agree", 1], ["disagree", 0], ["abstain", 0]]
+    assert [r[7:] for r in rows if r[0] == poll.id] == [
+        ["agree", 1],
+        ["disagree", 0],
+        ["abstain", 0],
+    ]
     assert [r[8] for r in rows if r[0] == hidden.id] == ["", "", ""]
     assert "张三" not in repr(rows)

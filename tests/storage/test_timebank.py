@@ -118,7 +118,10 @@ async def test_decline_withdraw_and_who_may(db: Database) -> None:
     assert declined.status is LogStatus.DECLINED
     with pytest.raises(RefusedError):
         await tb_db.withdraw(db, log.id, actor_id=giver, now=NOW)
-    assert await tb_db.balance_minutes(db, giver) == 0 and await tb_db.balance_minutes(db, receiver) == 0
+    assert (
+        await tb_db.balance_minutes(db, giver) == 0
+        and await tb_db.balance_minutes(db, receiver) == 0
+    )
 
 
 async def test_export_hours(db: Database) -> None:

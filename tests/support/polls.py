@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from linli.core.community import Building, Community, Compound, NodeKind, Role
+from linli.core.community import Binding, Building, Community, Compound, NodeKind, Role
 from linli.core.members import Audience, Member
 from linli.core.polls import PollDraft, PollKind, PollSettings
+from linli.sim.core import SimGroup, SimUser
+from linli.sim.harness import Harness
+from linli.storage import groups as groups_db
 from linli.storage import members as members_db
 from linli.storage.db import Database
 
@@ -64,3 +67,39 @@ def draft(
         closes_at=now + closes_in,
         settings=PollSettings(audience or Audience(NodeKind.COMMUNITY), **settings),  # type: ignore[arg-type]
     )
+
+
+async def neighbour(
+    h: Harness,
+    tid: int,
+    name: str,
+    building: str | None = "heyuan/1",
+    unit: str | None = None,
+    *,
+    lang: str = "zh-hans",
+    verified: bool = True,
+) -> tuple[SimUser, Member]:
+    """A joined resident (verified unless told) whose private chat with the bot is open."""
+    user = h.user(tid, name, lang=lang)
+    h.sim.started.add(tid)
+    member = await resident(h.db, tid, name, building, unit, verified=verified, now=h.clock())
+    await members_db.set_private_chat(h.db, member.id, True)
+    await members_db.set_locale(h.db, member.id, "en" if lang.startswith("en") else "zh-CN")
+    refreshed = await members_db.get_member(h.db, member.id)
+    assert refreshed is not None
+    return user, refreshed
+
+
+async def bound_group(
+    h: Harness, chat_id: int, title: str, kind: NodeKind, target: str, members: list[SimUser]
+) -> SimGroup:
+    """A group with these members, bound (as an organizer would with /bind)."""
+    group = h.group(chat_id, title, members)
+    await h.process()
+    org = await members_db.ensure_member(
+        h.db, h.organizer.id, h.organizer.first_name, None, h.clock()
+    )
+    await groups_db.bind_group(
+        h.db, chat_id, title, Binding(chat_id, kind, target), org.id, h.clock()
+    )
+    return group

@@ -6,7 +6,7 @@ Anonymous reports: nothing here logs, stores or forwards who sent them (see stor
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections import deque
 from typing import Any
 
@@ -46,6 +46,7 @@ from linli.core.members import Member, can_triage_building
 from linli.core.outcomes import Refused, RefusedError
 from linli.storage import hazards as hazards_db
 from linli.storage import members as members_db
+from linli.storage import points as points_db
 from linli.storage.db import Tx
 from linli.storage.drafts import Draft
 
@@ -101,12 +102,17 @@ def report_view(context: LinliContext, report: Report, locale: str) -> dict[str,
     }
 
 
-def triage_markup(context: LinliContext, report: Report, locale: str) -> InlineKeyboardMarkup | None:
+def triage_markup(
+    context: LinliContext, report: Report, locale: str
+) -> InlineKeyboardMarkup | None:
     actions = rules.ALLOWED[report.status]
     if not actions:
         return None
     buttons = [
-        (label(context, locale, f"hazards.act_{a.value}"), callbacks.pack("hz", "t", a.value, report.id))
+        (
+            label(context, locale, f"hazards.act_{a.value}"),
+            callbacks.pack("hz", "t", a.value, report.id),
+        )
         for a in actions
     ]
     return keyboard([buttons[:2], buttons[2:]] if len(buttons) > 2 else [buttons])
@@ -129,8 +135,12 @@ async def card_text(context: LinliContext, report: Report, locale: str) -> str:
         if e.status not in ("new", "supported")
     ]
     return text(
-        context, locale, "hazards/card", r=report_view(context, report, locale),
-        reporter=reporter, changes=changes[-5:],
+        context,
+        locale,
+        "hazards/card",
+        r=report_view(context, report, locale),
+        reporter=reporter,
+        changes=changes[-5:],
     )
 
 
@@ -151,13 +161,12 @@ async def send_card(context: LinliContext, chat_id: int, report: Report) -> bool
         if len(report.photos) == 1:
             await context.bot.send_photo(chat_id, report.photos[0])
         elif report.photos:
-            await context.bot.send_media_group(
-                chat_id, [InputMediaPhoto(p) for p in report.photos]
-            )
+            await context.bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in report.photos])
         if report.lat is not None and report.lon is not None:
             await context.bot.send_location(chat_id, latitude=report.lat, longitude=report.lon)
         message = await context.bot.send_message(
-            chat_id, await card_text(context, report, locale),
+            chat_id,
+            await card_text(context, report, locale),
             reply_markup=triage_markup(context, report, locale),
         )
     except TelegramError:
@@ -184,8 +193,10 @@ async def refresh_cards(context: LinliContext, report: Report) -> None:
         locale = await _chat_locale(context, chat_id)
         try:
             await context.bot.edit_message_text(
-                await card_text(context, report, locale), chat_id=chat_id,
-                message_id=message_id, reply_markup=triage_markup(context, report, locale),
+                await card_text(context, report, locale),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=triage_markup(context, report, locale),
             )
         except TelegramError:
             continue  # deleted, or unchanged: the other cards still get the news
@@ -200,8 +211,8 @@ async def organizer_chats(services: Services) -> list[tuple[int, str]]:
             found[member.telegram_id] = locale_of(member, services)
     for user_id in services.config.organizers.user_ids:
         if user_id not in found:
-            member = await members_db.get_member_by_telegram(services.db, user_id)
-            found[user_id] = locale_of(member, services) if member else default
+            known = await members_db.get_member_by_telegram(services.db, user_id)
+            found[user_id] = locale_of(known, services) if known else default
     return list(found.items())
 
 
@@ -210,8 +221,9 @@ async def organizer_chats(services: Services) -> list[tuple[int, str]]:
 
 async def say_no(update: Update, context: LinliContext, locale: str, refused: Refused) -> None:
     """A refusal as a message (the tap was already answered, or there was no tap)."""
-    await reply(update, context, locale, "hazards/refused", reason=refused.reason,
-                detail=refused.detail)
+    await reply(
+        update, context, locale, "hazards/refused", reason=refused.reason, detail=refused.detail
+    )
 
 
 def _nav(context: LinliContext, locale: str, *, back: bool = True) -> list[tuple[str, str]]:
@@ -231,13 +243,17 @@ def _category_rows(context: LinliContext, locale: str) -> list[list[tuple[str, s
 
 def _location_keyboard(context: LinliContext, actor: Actor) -> ReplyKeyboardMarkup:
     locale = actor.locale
-    rows = [[KeyboardButton(label(context, locale, "hazards.send_location"), request_location=True)]]
+    rows = [
+        [KeyboardButton(label(context, locale, "hazards.send_location"), request_location=True)]
+    ]
     if actor.member.building_id:
         name = building_name(context.services, actor.member.building_id)
         rows.append([KeyboardButton(label(context, locale, "hazards.my_building", name=name))])
     rows.append(
-        [KeyboardButton(label(context, locale, "hazards.back")),
-         KeyboardButton(label(context, locale, "hazards.cancel"))]
+        [
+            KeyboardButton(label(context, locale, "hazards.back")),
+            KeyboardButton(label(context, locale, "hazards.cancel")),
+        ]
     )
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
@@ -263,48 +279,114 @@ async def prompt(update: Update, context: LinliContext, actor: Actor, draft: Dra
     photo_first = bool(data.get("pf"))
     if step == "category":
         rows = [*_category_rows(context, locale), _nav(context, locale, back=False)]
-        await reply(update, context, locale, "hazards/ask_category", keyboard(rows),
-                    photo_first=photo_first, photos=len(data.get("photos", [])))
+        await reply(
+            update,
+            context,
+            locale,
+            "hazards/ask_category",
+            keyboard(rows),
+            photo_first=photo_first,
+            photos=len(data.get("photos", [])),
+        )
     elif step == "description":
-        await reply(update, context, locale, "hazards/ask_description",
-                    keyboard([_nav(context, locale)]), limit=limit)
+        await reply(
+            update,
+            context,
+            locale,
+            "hazards/ask_description",
+            keyboard([_nav(context, locale)]),
+            limit=limit,
+        )
     elif step == "photos":
         done = label(context, locale, "hazards.done" if data.get("photos") else "hazards.skip")
         rows = [[(done, callbacks.pack("hz", "done"))], _nav(context, locale)]
-        await reply(update, context, locale, "hazards/ask_photos", keyboard(rows),
-                    count=len(data.get("photos", [])), limit=rules.MAX_PHOTOS)
+        await reply(
+            update,
+            context,
+            locale,
+            "hazards/ask_photos",
+            keyboard(rows),
+            count=len(data.get("photos", [])),
+            limit=rules.MAX_PHOTOS,
+        )
     elif step == "location":
-        await reply(update, context, locale, "hazards/ask_location",
-                    _location_keyboard(context, actor))
+        await reply(
+            update, context, locale, "hazards/ask_location", _location_keyboard(context, actor)
+        )
     elif step == "duplicates":
-        found = [r for r in [await hazards_db.get_report(context.services.db, i)
-                             for i in data.get("dups", [])] if r is not None]
-        rows = [[(label(context, locale, "hazards.me_too", code=r.code),
-                  callbacks.pack("hz", "same", r.id))] for r in found]
-        rows += [[(label(context, locale, "hazards.new_one"), callbacks.pack("hz", "new"))],
-                 _nav(context, locale)]
-        await reply(update, context, locale, "hazards/ask_duplicates", keyboard(rows),
-                    reports=[report_view(context, r, locale) for r in found])
+        found = [
+            r
+            for r in [
+                await hazards_db.get_report(context.services.db, i) for i in data.get("dups", [])
+            ]
+            if r is not None
+        ]
+        rows = [
+            [
+                (
+                    label(context, locale, "hazards.me_too", code=r.code),
+                    callbacks.pack("hz", "same", r.id),
+                )
+            ]
+            for r in found
+        ]
+        rows += [
+            [(label(context, locale, "hazards.new_one"), callbacks.pack("hz", "new"))],
+            _nav(context, locale),
+        ]
+        await reply(
+            update,
+            context,
+            locale,
+            "hazards/ask_duplicates",
+            keyboard(rows),
+            reports=[report_view(context, r, locale) for r in found],
+        )
     elif step == "anonymous":
-        rows = [[(label(context, locale, "hazards.named"), callbacks.pack("hz", "anon", 0))],
-                [(label(context, locale, "hazards.anonymous"), callbacks.pack("hz", "anon", 1))],
-                _nav(context, locale)]
+        rows = [
+            [(label(context, locale, "hazards.named"), callbacks.pack("hz", "anon", 0))],
+            [(label(context, locale, "hazards.anonymous"), callbacks.pack("hz", "anon", 1))],
+            _nav(context, locale),
+        ]
         await reply(update, context, locale, "hazards/ask_anonymous", keyboard(rows))
     elif step == "confirm":
         anonymous = data.get("anon")
         if anonymous is None:  # photo-first: choose how to send right here
-            rows = [[(label(context, locale, "hazards.send"), callbacks.pack("hz", "send", 0))],
-                    [(label(context, locale, "hazards.send_anonymous"), callbacks.pack("hz", "send", 1))],
-                    [(label(context, locale, "hazards.add_description"), callbacks.pack("hz", "desc"))]]
+            rows = [
+                [(label(context, locale, "hazards.send"), callbacks.pack("hz", "send", 0))],
+                [
+                    (
+                        label(context, locale, "hazards.send_anonymous"),
+                        callbacks.pack("hz", "send", 1),
+                    )
+                ],
+                [(label(context, locale, "hazards.add_description"), callbacks.pack("hz", "desc"))],
+            ]
         else:
-            rows = [[(label(context, locale, "hazards.send"), callbacks.pack("hz", "send", int(anonymous)))]]
+            rows = [
+                [
+                    (
+                        label(context, locale, "hazards.send"),
+                        callbacks.pack("hz", "send", int(anonymous)),
+                    )
+                ]
+            ]
         rows.append(_nav(context, locale))
-        await reply(update, context, locale, "hazards/confirm", keyboard(rows),
-                    d=_draft_view(context, draft, locale))
+        await reply(
+            update,
+            context,
+            locale,
+            "hazards/confirm",
+            keyboard(rows),
+            d=_draft_view(context, draft, locale),
+        )
 
 
 async def start_report(update: Update, context: LinliContext, actor: Actor) -> None:
     """Start the report flow in private chat (/report, and the lead's `/start report`)."""
+    if not actor.member.joined:  # the privacy notice comes first
+        await reply(update, context, actor.locale, "hazards/join_first")
+        return
     draft = await flows.start_flow(context, actor.user.id, "report", "category", photos=[])
     await prompt(update, context, actor, draft)
 
@@ -318,8 +400,9 @@ async def on_report(update: Update, context: LinliContext) -> None:
         button = InlineKeyboardButton(
             label(context, actor.locale, "hazards.open_private"), url=flows_link(context)
         )
-        await reply(update, context, actor.locale, "hazards/go_private",
-                    InlineKeyboardMarkup([[button]]))
+        await reply(
+            update, context, actor.locale, "hazards/go_private", InlineKeyboardMarkup([[button]])
+        )
         return
     await start_report(update, context, actor)
 
@@ -333,28 +416,36 @@ async def on_photo_first(update: Update, context: LinliContext, actor: Actor) ->
     message = update.effective_message
     if message is None or not message.photo:
         return
+    if not actor.member.joined:
+        await reply(update, context, actor.locale, "hazards/join_first")
+        return
     caption = rules.clean_description(
         message.caption, context.services.config.hazards.description_limit
     )
     draft = await flows.start_flow(
-        context, actor.user.id, "report", "category", photos=[message.photo[-1].file_id],
-        desc=caption if isinstance(caption, str) else "", pf=True,
+        context,
+        actor.user.id,
+        "report",
+        "category",
+        photos=[message.photo[-1].file_id],
+        desc=caption if isinstance(caption, str) else "",
+        pf=True,
     )
     await prompt(update, context, actor, draft)
 
 
-async def _after_location(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+async def _after_location(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft
+) -> None:
     """Location known: offer open reports that look the same, else go on."""
     await reply(update, context, actor.locale, "hazards/location_noted", ReplyKeyboardRemove())
     found = await hazards_db.find_duplicates(
-        context.services.db, _new_report(draft, anonymous=False),
+        context.services.db,
+        _new_report(draft, anonymous=False),
         context.services.config.hazards.duplicate_radius_m,
     )
     draft.data["dups"] = [r.id for r in found]
-    if found:
-        step = "duplicates"
-    else:
-        step = "confirm" if draft.data.get("pf") else "anonymous"
+    step = "duplicates" if found else ("confirm" if draft.data.get("pf") else "anonymous")
     await flows.save(context, draft, step)
     await prompt(update, context, actor, draft)
 
@@ -374,7 +465,9 @@ def _new_report(draft: Draft, *, anonymous: bool) -> NewReport:
     )
 
 
-async def on_report_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+async def on_report_input(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft
+) -> None:
     """A message while the report flow runs: what it means depends on the step."""
     message = update.effective_message
     if message is None:
@@ -411,7 +504,9 @@ async def on_report_input(update: Update, context: LinliContext, actor: Actor, d
         await reply(update, context, locale, "hazards/use_buttons", step=step, kind=kind)
 
 
-async def _location_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+async def _location_input(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft
+) -> None:
     message = update.effective_message
     assert message is not None
     locale = actor.locale
@@ -427,7 +522,9 @@ async def _location_input(update: Update, context: LinliContext, actor: Actor, d
         await reply(update, context, locale, "hazards/cancelled", ReplyKeyboardRemove())
         return
     elif actor.member.building_id and typed == label(
-        context, locale, "hazards.my_building",
+        context,
+        locale,
+        "hazards.my_building",
         name=building_name(context.services, actor.member.building_id),
     ):
         draft.data.update(bld=actor.member.building_id, addr="")
@@ -436,16 +533,26 @@ async def _location_input(update: Update, context: LinliContext, actor: Actor, d
         if isinstance(address, Refused):
             await say_no(update, context, locale, address)
             return
-        draft.data.update(addr=address, bld=rules.match_building(address, context.services.community))
+        draft.data.update(
+            addr=address, bld=rules.match_building(address, context.services.community)
+        )
     else:
-        await reply(update, context, locale, "hazards/use_buttons", step="location",
-                    kind="sticker" if message.sticker else "other")
+        await reply(
+            update,
+            context,
+            locale,
+            "hazards/use_buttons",
+            step="location",
+            kind="sticker" if message.sticker else "other",
+        )
         return
     await _after_location(update, context, actor, draft)
 
 
 async def _go_back(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
-    previous = rules.previous_step(draft.step, bool(draft.data.get("pf")), bool(draft.data.get("dups")))
+    previous = rules.previous_step(
+        draft.step, bool(draft.data.get("pf")), bool(draft.data.get("dups"))
+    )
     if previous is None:
         await prompt(update, context, actor, draft)
         return
@@ -454,14 +561,16 @@ async def _go_back(update: Update, context: LinliContext, actor: Actor, draft: D
 
 
 # In-process only: the hourly limit for anonymous reports cannot be counted in the database
-# without linking them to their sender, so it lives in memory and is lost on restart.
-_ANON_SENT: dict[int, deque[float]] = {}
+# without linking them to their sender, so it lives in the application's memory (bot_data,
+# never persisted) and is forgotten on restart.
+_ANON_KEY = "hazards.anonymous_sent"
 
 
-def _anonymous_allowed(user_id: int, per_hour: int) -> bool:
-    now = time.monotonic()
-    sent = _ANON_SENT.setdefault(user_id, deque())
-    while sent and now - sent[0] > 3600:
+def _anonymous_allowed(context: LinliContext, user_id: int, per_hour: int) -> bool:
+    now = context.services.now().timestamp()
+    seen: dict[int, deque[float]] = context.bot_data.setdefault(_ANON_KEY, {})
+    sent = seen.setdefault(user_id, deque())
+    while sent and now - sent[0] >= 3600:
         sent.popleft()
     if len(sent) >= per_hour:
         return False
@@ -469,18 +578,24 @@ def _anonymous_allowed(user_id: int, per_hour: int) -> bool:
     return True
 
 
-async def _send(update: Update, context: LinliContext, actor: Actor, draft: Draft, anonymous: bool) -> None:
+async def _send(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, anonymous: bool
+) -> None:
     services, locale = context.services, actor.locale
     per_hour = services.config.hazards.max_reports_per_hour
     new = _new_report(draft, anonymous=anonymous)
     followup = rules.new_followup_code() if anonymous else None
-    if anonymous and not _anonymous_allowed(actor.user.id, per_hour):
+    if anonymous and not _anonymous_allowed(context, actor.user.id, per_hour):
         await say_no(update, context, locale, Refused("too_many_reports", {"limit": per_hour}))
         return
     try:
         report = await hazards_db.create_report(
-            services.db, new, reporter_id=None if anonymous else actor.member.id,
-            draft_user_id=actor.user.id, now=services.now(), per_hour=per_hour,
+            services.db,
+            new,
+            reporter_id=None if anonymous else actor.member.id,
+            draft_user_id=actor.user.id,
+            now=services.now(),
+            per_hour=per_hour,
             followup_hash=rules.followup_hash(followup) if followup else None,
         )
     except RefusedError as exc:
@@ -488,8 +603,15 @@ async def _send(update: Update, context: LinliContext, actor: Actor, draft: Draf
         return
     if anonymous:
         await hazards_db.checkpoint(services.db)
-    await reply(update, context, locale, "hazards/sent", r=report_view(context, report, locale),
-                followup=followup or "")
+    await _drop_keyboard(update)
+    await reply(
+        update,
+        context,
+        locale,
+        "hazards/sent",
+        r=report_view(context, report, locale),
+        followup=followup or "",
+    )
     await post_cards(context, report)
 
 
@@ -497,24 +619,34 @@ async def _drop_keyboard(update: Update) -> None:
     query = update.callback_query
     if query is None:
         return
-    try:
+    with contextlib.suppress(TelegramError):  # already without buttons
         await query.edit_message_reply_markup(None)
-    except TelegramError:
-        pass  # already without buttons
 
 
-async def _flow_button(update: Update, context: LinliContext, actor: Actor, action: str, arg: str) -> None:
+async def _flow_button(
+    update: Update, context: LinliContext, actor: Actor, action: str, arg: str
+) -> None:
     """A button of the report flow; only the step that shows it accepts it."""
     draft = await flows.current(context, actor.user.id)
-    expected = {"cat": "category", "done": "photos", "same": "duplicates", "new": "duplicates",
-                "anon": "anonymous", "send": "confirm", "desc": "confirm"}
-    if draft is None or draft.flow != "report" or (
-        action in expected and draft.step != expected[action]
+    expected = {
+        "cat": "category",
+        "done": "photos",
+        "same": "duplicates",
+        "new": "duplicates",
+        "anon": "anonymous",
+        "send": "confirm",
+        "desc": "confirm",
+    }
+    if (
+        draft is None
+        or draft.flow != "report"
+        or (action in expected and draft.step != expected[action])
     ):
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
         return
     await answer(update, context, actor.locale)
-    await _drop_keyboard(update)
+    if action != "send":  # a refused send keeps its button, to try again later
+        await _drop_keyboard(update)
     if action == "back":
         await _go_back(update, context, actor, draft)
     elif action == "cat":
@@ -547,43 +679,64 @@ async def _flow_button(update: Update, context: LinliContext, actor: Actor, acti
 async def _me_too(update: Update, context: LinliContext, actor: Actor, report_id: int) -> None:
     services = context.services
     try:
-        report = await hazards_db.add_support(services.db, report_id, actor.member.id, services.now())
+        report = await hazards_db.add_support(
+            services.db, report_id, actor.member.id, services.now()
+        )
     except RefusedError as exc:
         await say_no(update, context, actor.locale, exc.refused)
         return
     await flows.end_flow(context, actor.user.id, "report")
-    await reply(update, context, actor.locale, "hazards/supported",
-                r=report_view(context, report, actor.locale))
+    await reply(
+        update,
+        context,
+        actor.locale,
+        "hazards/supported",
+        r=report_view(context, report, actor.locale),
+    )
     await refresh_cards(context, report)
 
 
 # --- Triage: a button on a card, then a short note in private.
 
 
-async def _triage_button(update: Update, context: LinliContext, actor: Actor, action: Action, report_id: int) -> None:
+async def _triage_button(
+    update: Update, context: LinliContext, actor: Actor, action: Action, report_id: int
+) -> None:
     services = context.services
     report = await hazards_db.get_report(services.db, report_id)
     if report is None:
         await refuse(update, context, actor.locale, Refused("unknown_report"), FEATURE)
         return
     if not can_triage_building(actor.member, report.building_id):
-        await refuse(update, context, actor.locale, Refused("not_triager", {"code": report.code}), FEATURE)
+        await refuse(
+            update, context, actor.locale, Refused("not_triager", {"code": report.code}), FEATURE
+        )
         return
     outcome = rules.decide_triage(report, action)
     if isinstance(outcome, Refused):
         await refuse(update, context, actor.locale, outcome, FEATURE)
         await refresh_cards(context, report)
         return
-    await flows.start_flow(context, actor.user.id, "triage", "note", rid=report.id, act=action.value)
-    rows = [] if action is Action.REJECT else [
-        [(label(context, actor.locale, "hazards.no_note"), callbacks.pack("hz", "nn"))]
-    ]
+    await flows.start_flow(
+        context, actor.user.id, "triage", "note", rid=report.id, act=action.value
+    )
+    rows = (
+        []
+        if action is Action.REJECT
+        else [[(label(context, actor.locale, "hazards.no_note"), callbacks.pack("hz", "nn"))]]
+    )
     rows.append([(label(context, actor.locale, "hazards.cancel"), callbacks.pack("hz", "cancel"))])
     try:
         await context.bot.send_message(
             actor.user.id,
-            text(context, actor.locale, "hazards/ask_note", code=report.code, action=action.value,
-                 action_name=label(context, actor.locale, f"hazards.act_{action.value}")),
+            text(
+                context,
+                actor.locale,
+                "hazards/ask_note",
+                code=report.code,
+                action=action.value,
+                action_name=label(context, actor.locale, f"hazards.act_{action.value}"),
+            ),
             reply_markup=keyboard(rows),
         )
     except (Forbidden, BadRequest):
@@ -604,8 +757,6 @@ async def on_triage_note(update: Update, context: LinliContext, actor: Actor, dr
 
 def _award(context: LinliContext) -> hazards_db.Award:
     """Points for the reporter, inside the triage transaction, once per report (by key)."""
-    from linli.storage import points as points_db
-
     config = context.services.config
     now = context.services.now()
 
@@ -613,44 +764,75 @@ def _award(context: LinliContext) -> hazards_db.Award:
         assert report.reporter_id is not None
         earn_rules = config.points.earn_rules(config.tz)
         credited: int = await points_db.earn(
-            tx, member_id=report.reporter_id, rule="verified_report", reference=report.code,
-            key=f"hazard:{report.id}:ack", rules=earn_rules, now=now,
+            tx,
+            member_id=report.reporter_id,
+            rule="verified_report",
+            reference=report.code,
+            key=f"hazard:{report.id}:ack",
+            rules=earn_rules,
+            now=now,
         )
         if report.urgent:
             credited += await points_db.earn(
-                tx, member_id=report.reporter_id, rule="urgent_bonus", reference=report.code,
-                key=f"hazard:{report.id}:ack:urgent", rules=earn_rules, now=now,
+                tx,
+                member_id=report.reporter_id,
+                rule="urgent_bonus",
+                reference=report.code,
+                key=f"hazard:{report.id}:ack:urgent",
+                rules=earn_rules,
+                now=now,
             )
         return credited
 
     return award
 
 
-async def _apply_triage(update: Update, context: LinliContext, actor: Actor, draft: Draft, raw_note: str) -> None:
+async def _apply_triage(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, raw_note: str
+) -> None:
     services, locale = context.services, actor.locale
     note = rules.clean_note(raw_note)
     action = Action(draft.data["act"])
     if isinstance(note, Refused) or (action is Action.REJECT and not note):
-        await say_no(update, context, locale, note if isinstance(note, Refused) else Refused("reason_needed"))
+        await say_no(
+            update, context, locale, note if isinstance(note, Refused) else Refused("reason_needed")
+        )
         return
     report = await hazards_db.get_report(services.db, int(draft.data["rid"]))
     if report is None or not can_triage_building(actor.member, report.building_id):
         await flows.end_flow(context, actor.user.id, "triage")
-        await say_no(update, context, locale, Refused("not_triager", {"code": report.code if report else "?"}))
+        await say_no(
+            update,
+            context,
+            locale,
+            Refused("not_triager", {"code": report.code if report else "?"}),
+        )
         return
     duplicate_of = rules.code_in_note(note) if action is Action.REJECT else None
     try:
         done = await hazards_db.triage(
-            services.db, report.id, action, actor_id=actor.member.id, note=note,
-            now=services.now(), award=_award(context), duplicate_of=duplicate_of,
+            services.db,
+            report.id,
+            action,
+            actor_id=actor.member.id,
+            note=note,
+            now=services.now(),
+            award=_award(context),
+            duplicate_of=duplicate_of,
         )
     except RefusedError as exc:
         await flows.end_flow(context, actor.user.id, "triage")
         await say_no(update, context, locale, exc.refused)
         return
     await flows.end_flow(context, actor.user.id, "triage")
-    await reply(update, context, locale, "hazards/triaged", r=report_view(context, done.report, locale),
-                points=done.points)
+    await reply(
+        update,
+        context,
+        locale,
+        "hazards/triaged",
+        r=report_view(context, done.report, locale),
+        points=done.points,
+    )
     await refresh_cards(context, done.report)
     await _tell_reporter(context, done.report, done.points)
 
@@ -662,21 +844,36 @@ async def _tell_reporter(context: LinliContext, report: Report, points: int) -> 
     if member is None:
         return
     locale = locale_of(member, context.services)
-    await _notify(context, member, "hazards/status_changed", r=report_view(context, report, locale),
-                  points=points)
+    await _notify(
+        context,
+        member,
+        "hazards/status_changed",
+        r=report_view(context, report, locale),
+        points=points,
+    )
 
 
-async def _notify(context: LinliContext, member: Member, template: str, markup: InlineKeyboardMarkup | None = None, **values: Any) -> bool:
+async def _notify(
+    context: LinliContext,
+    member: Member,
+    template: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> bool:
     return await notify(context, member, template, markup, **values)
 
 
 # --- "Is it fixed?"
 
 
-async def _followup_answer(update: Update, context: LinliContext, actor: Actor, fixed: bool, report_id: int) -> None:
+async def _followup_answer(
+    update: Update, context: LinliContext, actor: Actor, fixed: bool, report_id: int
+) -> None:
     services = context.services
     try:
-        report = await hazards_db.answer_followup(services.db, report_id, actor.member.id, fixed, services.now())
+        report = await hazards_db.answer_followup(
+            services.db, report_id, actor.member.id, fixed, services.now()
+        )
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, FEATURE)
         return
@@ -689,11 +886,11 @@ async def _followup_answer(update: Update, context: LinliContext, actor: Actor, 
     group = services.config.organizers.group_chat_id
     if group is not None:
         default = services.config.community.default_locale
-        try:
-            await context.bot.send_message(group, text(context, default, "hazards/reopened",
-                                                       r=report_view(context, report, default)))
-        except TelegramError:
-            pass
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                group,
+                text(context, default, "hazards/reopened", r=report_view(context, report, default)),
+            )
     await refresh_cards(context, report)
 
 
@@ -715,7 +912,11 @@ async def on_button(update: Update, context: LinliContext) -> None:
         if triage_action is not None:
             await _triage_button(update, context, actor, triage_action, parsed[2])
             return
-    elif action == "fu" and (parsed := callbacks.unpack(query.data, "hz", str, int)) and parsed[1] in ("y", "n"):
+    elif (
+        action == "fu"
+        and (parsed := callbacks.unpack(query.data, "hz", str, int))
+        and parsed[1] in ("y", "n")
+    ):
         await _followup_answer(update, context, actor, parsed[1] == "y", parsed[2])
         return
     elif action == "nn" and callbacks.unpack(query.data, "hz") is not None:
@@ -729,9 +930,13 @@ async def on_button(update: Update, context: LinliContext) -> None:
         await _cancel(update, context, actor)
         return
     elif action == "pg" and (parsed := callbacks.unpack(query.data, "hz", int, str)):
-        await _reports_page(update, context, actor, ReportFilter.decode(parsed[2]), max(0, parsed[1]))
+        await _reports_page(
+            update, context, actor, ReportFilter.decode(parsed[2]), max(0, parsed[1])
+        )
         return
-    elif action in ("cat", "same", "anon", "send") and (parsed := callbacks.unpack(query.data, "hz", str)):
+    elif action in ("cat", "same", "anon", "send") and (
+        parsed := callbacks.unpack(query.data, "hz", str)
+    ):
         await _flow_button(update, context, actor, action, parsed[1])
         return
     elif action in ("back", "done", "new", "desc") and callbacks.unpack(query.data, "hz"):
@@ -760,8 +965,14 @@ async def on_myreports(update: Update, context: LinliContext) -> None:
     items, total = await hazards_db.reports_of_member(
         context.services.db, actor.member.id, limit=MY_REPORTS_LIMIT
     )
-    await reply(update, context, actor.locale, "hazards/myreports",
-                reports=[report_view(context, r, actor.locale) for r in items], total=total)
+    await reply(
+        update,
+        context,
+        actor.locale,
+        "hazards/myreports",
+        reports=[report_view(context, r, actor.locale) for r in items],
+        total=total,
+    )
 
 
 async def on_reports(update: Update, context: LinliContext) -> None:
@@ -770,7 +981,8 @@ async def on_reports(update: Update, context: LinliContext) -> None:
     if actor is None:
         return
     parsed = rules.parse_filter(
-        list(context.args or []), tuple(c.key for c in categories(context.services)),
+        list(context.args or []),
+        tuple(c.key for c in categories(context.services)),
         context.services.community,
     )
     if isinstance(parsed, Refused):
@@ -779,7 +991,9 @@ async def on_reports(update: Update, context: LinliContext) -> None:
     await _reports_page(update, context, actor, parsed, 0)
 
 
-async def _reports_page(update: Update, context: LinliContext, actor: Actor, wanted: ReportFilter | None, offset: int) -> None:
+async def _reports_page(
+    update: Update, context: LinliContext, actor: Actor, wanted: ReportFilter | None, offset: int
+) -> None:
     if wanted is None:
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
         return
@@ -790,8 +1004,12 @@ async def _reports_page(update: Update, context: LinliContext, actor: Actor, wan
             return
         wanted = ReportFilter(wanted.statuses, wanted.category, own)
     items, total = await hazards_db.list_reports(
-        context.services.db, statuses=wanted.statuses, category=wanted.category,
-        building_id=wanted.building_id, limit=PAGE_SIZE, offset=offset,
+        context.services.db,
+        statuses=wanted.statuses,
+        category=wanted.category,
+        building_id=wanted.building_id,
+        limit=PAGE_SIZE,
+        offset=offset,
     )
     markup = None
     if offset + PAGE_SIZE < total:
@@ -801,11 +1019,21 @@ async def _reports_page(update: Update, context: LinliContext, actor: Actor, wan
         except ValueError:
             markup = None  # a filter too long for a button: narrow it to see the rest
     await answer(update, context, actor.locale)
-    await reply(update, context, actor.locale, "hazards/reports", markup,
-                reports=[report_view(context, r, actor.locale) for r in items], total=total,
-                offset=offset, statuses=[status_name(context, actor.locale, s.value) for s in wanted.statuses],
-                category=category_name(context.services, wanted.category, actor.locale) if wanted.category else "",
-                building=building_name(context.services, wanted.building_id))
+    await reply(
+        update,
+        context,
+        actor.locale,
+        "hazards/reports",
+        markup,
+        reports=[report_view(context, r, actor.locale) for r in items],
+        total=total,
+        offset=offset,
+        statuses=[status_name(context, actor.locale, s.value) for s in wanted.statuses],
+        category=category_name(context.services, wanted.category, actor.locale)
+        if wanted.category
+        else "",
+        building=building_name(context.services, wanted.building_id),
+    )
 
 
 flows.register_flow("report", on_report_input)

@@ -67,17 +67,19 @@ async def on_start(update: Update, context: LinliContext) -> None:
     if intent.kind == "checkin":
         from linli.bot.handlers import events
 
-        hook = getattr(events, "checkin_from_link", None)
-        if hook is not None and actor.member.joined:
-            await hook(update, context, actor, intent.arg)
+        if actor.member.joined:
+            await events.checkin_from_link(update, context, actor, intent.arg)
             return
     if intent.kind == "report" and actor.member.joined:
         from linli.bot.handlers import hazards
 
-        start_report = getattr(hazards, "start_report", None)
-        if start_report is not None:
-            await start_report(update, context, actor)
-            return
+        await hazards.start_report(update, context, actor)
+        return
+    if intent.kind == "treehole":
+        from linli.bot.handlers import treehole
+
+        await treehole.start_treehole(update, context, actor)
+        return
     if actor.member.joined:
         await reply(update, context, actor.locale, "members/welcome_back", member=actor.member)
         return
@@ -309,7 +311,7 @@ async def _finish_join(update: Update, context: LinliContext, actor: Actor, draf
     query = update.callback_query
     assert query is not None
     first_time = await members_db.mark_joined(
-        services.db, actor.member.id, draft.data.get("referrer")
+        services.db, actor.member.id, draft.data.get("referrer"), services.now()
     )
     if draft.data.get("rider"):
         await members_db.grant_role(
@@ -539,7 +541,7 @@ async def _balances(context: LinliContext, member: Member) -> dict[str, Any]:
     db = context.services.db
     return {
         "points": await points_db.balance(db, member.id),
-        "hours": format_hours(await timebank_db.balance(db, member.id)),
+        "hours": format_hours(await timebank_db.balance_minutes(db, member.id)),
     }
 
 

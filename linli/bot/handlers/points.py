@@ -57,7 +57,9 @@ def _pages(context: LinliContext, locale: str, view: dict[str, Any]) -> InlineKe
     offset, size, total = view["offset"], view["size"], view["total"]
     row = []
     if offset > 0:
-        row.append((label(context, locale, "points.newer"), callbacks.pack(F, "pg", max(0, offset - size))))
+        row.append(
+            (label(context, locale, "points.newer"), callbacks.pack(F, "pg", max(0, offset - size)))
+        )
     if offset + size < total:
         row.append((label(context, locale, "points.older"), callbacks.pack(F, "pg", offset + size)))
     return keyboard([row]) if row else None
@@ -71,7 +73,9 @@ async def on_points(update: Update, context: LinliContext) -> None:
     view = await points_view(context, actor.member, 0)
     # In a group, paging buttons would let anyone swap the card for their own ledger.
     markup = _pages(context, actor.locale, view) if is_private(update) else None
-    await reply(update, context, actor.locale, "points/balance", markup, member=actor.member, **view)
+    await reply(
+        update, context, actor.locale, "points/balance", markup, member=actor.member, **view
+    )
 
 
 async def on_page(update: Update, context: LinliContext) -> None:
@@ -101,14 +105,24 @@ async def on_deduct(update: Update, context: LinliContext) -> None:
 
 
 async def _by_hand(update: Update, context: LinliContext, rule: Rule) -> None:
-    actor, message, services = await load_actor(update, context), update.effective_message, context.services
+    actor, message, services = (
+        await load_actor(update, context),
+        update.effective_message,
+        context.services,
+    )
     if actor is None or message is None:
         return
     rules = services.config.points.earn_rules(services.config.tz)
     parsed: Any = (
-        parse_by_hand(context.args or [], rules.award_max) if actor.is_organizer else Refused("organizers_only")
+        parse_by_hand(context.args or [], rules.award_max)
+        if actor.is_organizer
+        else Refused("organizers_only")
     )
-    target = None if isinstance(parsed, Refused) else await members_db.find_member(services.db, parsed[0])
+    target = (
+        None
+        if isinstance(parsed, Refused)
+        else await members_db.find_member(services.db, parsed[0])
+    )
     if not isinstance(parsed, Refused) and (target is None or target.telegram_id is None):
         parsed = Refused("unknown_member", {"who": parsed[0][:40]})
     if isinstance(parsed, Refused) or target is None:
@@ -118,14 +132,20 @@ async def _by_hand(update: Update, context: LinliContext, rule: Rule) -> None:
     try:
         async with services.db.transaction() as tx:
             entry = await post(
-                tx, member_id=target.id, amount=parsed[1], reason=parsed[2], actor_id=actor.member.id,
-                key=f"{rule.value}:{message.chat_id}:{message.message_id}", rules=rules, now=services.now(),
+                tx,
+                member_id=target.id,
+                amount=parsed[1],
+                reason=parsed[2],
+                actor_id=actor.member.id,
+                key=f"{rule.value}:{message.chat_id}:{message.message_id}",
+                rules=rules,
+                now=services.now(),
             )
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "points")
         return
     balance = await points_db.balance(services.db, target.id)
-    shown = {"entry": entry, "moved": abs(entry.amount), "balance": balance}
+    shown: dict[str, Any] = {"entry": entry, "moved": abs(entry.amount), "balance": balance}
     await reply(update, context, actor.locale, "points/by_hand_done", target=target, **shown)
     await notify(context, target, "points/by_hand_notice", **shown)
 

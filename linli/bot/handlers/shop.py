@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -74,9 +75,9 @@ async def on_shop(update: Update, context: LinliContext) -> None:
 
 
 def keyboard_link(context: LinliContext, locale: str) -> InlineKeyboardMarkup:
-    from telegram import InlineKeyboardButton
-
-    button = InlineKeyboardButton(label(context, locale, "shop.open_private"), url=deep_link(context))
+    button = InlineKeyboardButton(
+        label(context, locale, "shop.open_private"), url=deep_link(context)
+    )
     return InlineKeyboardMarkup([[button]])
 
 
@@ -144,13 +145,16 @@ async def _tell_organizers(context: LinliContext, order: Order, actor: Actor) ->
         return
     locale = context.services.config.community.default_locale
     body = text(context, locale, "shop/new_order", order=order, member=actor.member)
-    try:
-        await context.bot.send_message(group, body, reply_markup=_order_markup(context, locale, order, organizer=True))
-    except TelegramError:
-        pass  # the order stands; organizers also find it with /pickup
+    # If the group can't be reached the order still stands; organizers find it with /pickup.
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(
+            group, body, reply_markup=_order_markup(context, locale, order, organizer=True)
+        )
 
 
-def _order_markup(context: LinliContext, locale: str, order: Order, *, organizer: bool) -> InlineKeyboardMarkup | None:
+def _order_markup(
+    context: LinliContext, locale: str, order: Order, *, organizer: bool
+) -> InlineKeyboardMarkup | None:
     if not order.open:
         return None
     row = [(label(context, locale, "shop.cancel_order"), callbacks.pack(F, "cx", order.id))]
@@ -168,14 +172,18 @@ async def _close(update: Update, context: LinliContext, actor: Actor) -> None:
     action, order_id = parsed
     services = context.services
     order = await shop_db.get_order(services.db, order_id)
-    refused = can_close(order, actor.member.id, actor.is_organizer, "cancel" if action == "cx" else "hand_over")
+    refused = can_close(
+        order, actor.member.id, actor.is_organizer, "cancel" if action == "cx" else "hand_over"
+    )
     try:
         if refused is not None:
             raise RefusedError(refused)
         if action == "ho":
             order = await shop_db.hand_over(services.db, order_id, actor.member.id, services.now())
         else:
-            order = await shop_db.cancel(services.db, order_id, actor.member.id, services.now(), services.config.tz)
+            order = await shop_db.cancel(
+                services.db, order_id, actor.member.id, services.now(), services.config.tz
+            )
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "shop")
         return
@@ -208,12 +216,25 @@ async def on_pickup(update: Update, context: LinliContext) -> None:
     db = context.services.db
     if not context.args:
         orders = await shop_db.held_orders(db, limit=30)
-        await reply(update, context, actor.locale, "shop/held_orders", orders=orders, total=await shop_db.count_held(db))
+        await reply(
+            update,
+            context,
+            actor.locale,
+            "shop/held_orders",
+            orders=orders,
+            total=await shop_db.count_held(db),
+        )
         return
     code = normalise_code(" ".join(context.args))
     order = await shop_db.get_order_by_code(db, code) if code else None
     if order is None:
-        await refuse(update, context, actor.locale, Refused("unknown_order", {"code": context.args[0][:20]}), "shop")
+        await refuse(
+            update,
+            context,
+            actor.locale,
+            Refused("unknown_order", {"code": context.args[0][:20]}),
+            "shop",
+        )
         return
     member = await members_db.get_member(db, order.member_id)
     await reply(update, context, actor.locale, "shop/order_card", _order_markup(context, actor.locale, order, organizer=True),
@@ -239,10 +260,19 @@ async def on_shopadmin(update: Update, context: LinliContext) -> None:
         except RefusedError as exc:
             await refuse(update, context, actor.locale, exc.refused, "shop")
             return
-        await reply(update, context, actor.locale, "shop/item_saved", item=item, action=edit_.action)
+        await reply(
+            update, context, actor.locale, "shop/item_saved", item=item, action=edit_.action
+        )
         return
     items = await shop_db.list_items(services.db, active_only=False)
-    await reply(update, context, actor.locale, "shop/admin", items=items, held=await shop_db.count_held(services.db))
+    await reply(
+        update,
+        context,
+        actor.locale,
+        "shop/admin",
+        items=items,
+        held=await shop_db.count_held(services.db),
+    )
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [

@@ -7,6 +7,7 @@ the same transaction that saves it, and the WAL is checkpointed right after."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -42,8 +43,9 @@ FEATURE = "treehole"
 
 
 async def say_no(update: Update, context: LinliContext, locale: str, refused: Refused) -> None:
-    await reply(update, context, locale, "treehole/refused", reason=refused.reason,
-                detail=refused.detail)
+    await reply(
+        update, context, locale, "treehole/refused", reason=refused.reason, detail=refused.detail
+    )
 
 
 def _nav(context: LinliContext, locale: str) -> list[tuple[str, str]]:
@@ -53,8 +55,14 @@ def _nav(context: LinliContext, locale: str) -> list[tuple[str, str]]:
 async def start_treehole(update: Update, context: LinliContext, actor: Actor) -> None:
     """Ask for the message (also what a `/start treehole` deep link can call)."""
     await flows.start_flow(context, actor.user.id, "treehole", "text")
-    await reply(update, context, actor.locale, "treehole/ask", keyboard([_nav(context, actor.locale)]),
-                limit=rules.MESSAGE_MAX_CHARS)
+    await reply(
+        update,
+        context,
+        actor.locale,
+        "treehole/ask",
+        keyboard([_nav(context, actor.locale)]),
+        limit=rules.MESSAGE_MAX_CHARS,
+    )
 
 
 async def on_treehole(update: Update, context: LinliContext) -> None:
@@ -64,23 +72,36 @@ async def on_treehole(update: Update, context: LinliContext) -> None:
         return
     if not is_private(update):
         button = InlineKeyboardButton(
-            label(context, actor.locale, "treehole.open_private"), url=deep_link(context, "treehole")
+            label(context, actor.locale, "treehole.open_private"),
+            url=deep_link(context, "treehole"),
         )
-        await reply(update, context, actor.locale, "treehole/go_private",
-                    InlineKeyboardMarkup([[button]]))
+        await reply(
+            update, context, actor.locale, "treehole/go_private", InlineKeyboardMarkup([[button]])
+        )
         return
     await start_treehole(update, context, actor)
 
 
 async def _confirm(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     locale = actor.locale
-    rows = [[(label(context, locale, "treehole.send"), callbacks.pack("th", "send"))],
-            _nav(context, locale)]
-    await reply(update, context, locale, "treehole/confirm", keyboard(rows),
-                body=draft.data.get("text", ""), photo=bool(draft.data.get("photo")))
+    rows = [
+        [(label(context, locale, "treehole.send"), callbacks.pack("th", "send"))],
+        _nav(context, locale),
+    ]
+    await reply(
+        update,
+        context,
+        locale,
+        "treehole/confirm",
+        keyboard(rows),
+        body=draft.data.get("text", ""),
+        photo=bool(draft.data.get("photo")),
+    )
 
 
-async def on_treehole_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+async def on_treehole_input(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft
+) -> None:
     """The message (text, or a photo with an optional caption)."""
     message = update.effective_message
     if message is None:
@@ -90,8 +111,13 @@ async def on_treehole_input(update: Update, context: LinliContext, actor: Actor,
         return
     photo = message.photo[-1].file_id if message.photo else None
     if message.text is None and photo is None:
-        await reply(update, context, actor.locale, "treehole/not_text",
-                    kind="sticker" if message.sticker else "other")
+        await reply(
+            update,
+            context,
+            actor.locale,
+            "treehole/not_text",
+            kind="sticker" if message.sticker else "other",
+        )
         return
     cleaned = rules.clean_message(message.text or message.caption, has_photo=photo is not None)
     if isinstance(cleaned, Refused):
@@ -111,8 +137,11 @@ async def _send(update: Update, context: LinliContext, actor: Actor) -> None:
     code = hazard_rules.new_followup_code()
     try:
         message = await treehole_db.create_message(
-            services.db, text=draft.data.get("text", ""), photo=draft.data.get("photo"),
-            followup_hash=hazard_rules.followup_hash(code), draft_user_id=actor.user.id,
+            services.db,
+            text=draft.data.get("text", ""),
+            photo=draft.data.get("photo"),
+            followup_hash=hazard_rules.followup_hash(code),
+            draft_user_id=actor.user.id,
             now=services.now(),
         )
     except RefusedError as exc:
@@ -128,36 +157,48 @@ async def _send(update: Update, context: LinliContext, actor: Actor) -> None:
 async def _drop_keyboard(update: Update) -> None:
     query = update.callback_query
     if query is not None:
-        try:
+        with contextlib.suppress(TelegramError):  # already without buttons
             await query.edit_message_reply_markup(None)
-        except TelegramError:
-            pass
 
 
 async def _card_text(context: LinliContext, message: TreeholeMessage, locale: str) -> str:
     answers = await treehole_db.replies(context.services.db, message.id)
-    return text(context, locale, "treehole/card", code=message.code, body=message.text,
-                created_at=message.created_at, replies=[r.text for r in answers[-3:]],
-                count=len(answers))
+    return text(
+        context,
+        locale,
+        "treehole/card",
+        code=message.code,
+        body=message.text,
+        created_at=message.created_at,
+        replies=[r.text for r in answers[-3:]],
+        count=len(answers),
+    )
 
 
-def _card_markup(context: LinliContext, message: TreeholeMessage, locale: str) -> InlineKeyboardMarkup:
-    return keyboard([[(label(context, locale, "treehole.reply"), callbacks.pack("th", "r", message.id))]])
+def _card_markup(
+    context: LinliContext, message: TreeholeMessage, locale: str
+) -> InlineKeyboardMarkup:
+    return keyboard(
+        [[(label(context, locale, "treehole.reply"), callbacks.pack("th", "r", message.id))]]
+    )
 
 
 async def _post_card(context: LinliContext, message: TreeholeMessage) -> None:
     """To the organizers' group, or to each organizer if there is none."""
     services = context.services
     group = services.config.organizers.group_chat_id
-    chats = [(group, services.config.community.default_locale)] if group is not None else (
-        await hazards_handlers.organizer_chats(services)
+    chats = (
+        [(group, services.config.community.default_locale)]
+        if group is not None
+        else (await hazards_handlers.organizer_chats(services))
     )
     for chat_id, locale in chats:
         try:
             if message.photo:
                 await context.bot.send_photo(chat_id, message.photo)
             card = await context.bot.send_message(
-                chat_id, await _card_text(context, message, locale),
+                chat_id,
+                await _card_text(context, message, locale),
                 reply_markup=_card_markup(context, message, locale),
             )
         except TelegramError:
@@ -165,7 +206,9 @@ async def _post_card(context: LinliContext, message: TreeholeMessage) -> None:
         await treehole_db.add_card(services.db, message.id, chat_id, card.message_id)
 
 
-async def _reply_button(update: Update, context: LinliContext, actor: Actor, message_id: int) -> None:
+async def _reply_button(
+    update: Update, context: LinliContext, actor: Actor, message_id: int
+) -> None:
     """Reply on a card: organizers only; the answer is typed in private."""
     if not actor.is_organizer:
         await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
@@ -177,8 +220,8 @@ async def _reply_button(update: Update, context: LinliContext, actor: Actor, mes
     await flows.start_flow(context, actor.user.id, "threply", "text", mid=message.id)
     try:
         await context.bot.send_message(
-            actor.user.id, text(context, actor.locale, "treehole/ask_reply", code=message.code,
-                                body=message.text),
+            actor.user.id,
+            text(context, actor.locale, "treehole/ask_reply", code=message.code, body=message.text),
             reply_markup=keyboard([_nav(context, actor.locale)]),
         )
     except (Forbidden, BadRequest):
@@ -220,8 +263,10 @@ async def _refresh_cards(context: LinliContext, message: TreeholeMessage) -> Non
     for chat_id, card_id in await treehole_db.cards(context.services.db, message.id):
         try:
             await context.bot.edit_message_text(
-                await _card_text(context, message, default), chat_id=chat_id,
-                message_id=card_id, reply_markup=_card_markup(context, message, default),
+                await _card_text(context, message, default),
+                chat_id=chat_id,
+                message_id=card_id,
+                reply_markup=_card_markup(context, message, default),
             )
         except TelegramError:
             continue
@@ -262,21 +307,42 @@ async def on_followup(update: Update, context: LinliContext) -> None:
     digest = hazard_rules.followup_hash(code)
     report = await hazards_db.report_by_followup(services.db, digest)
     if report is not None:
-        history = [e for e in await hazards_db.events(services.db, report.id)
-                   if e.status not in ("new", "supported")]
-        await reply(update, context, locale, "treehole/followup_report",
-                    r=hazards_handlers.report_view(context, report, locale),
-                    changes=[{"status_name": hazards_handlers.status_name(context, locale, e.status),
-                              "note": e.note, "when": e.created_at} for e in history[-10:]])
+        history = [
+            e
+            for e in await hazards_db.events(services.db, report.id)
+            if e.status not in ("new", "supported")
+        ]
+        await reply(
+            update,
+            context,
+            locale,
+            "treehole/followup_report",
+            r=hazards_handlers.report_view(context, report, locale),
+            changes=[
+                {
+                    "status_name": hazards_handlers.status_name(context, locale, e.status),
+                    "note": e.note,
+                    "when": e.created_at,
+                }
+                for e in history[-5:]
+            ],
+        )
         return
     message = await treehole_db.message_by_followup(services.db, digest)
     if message is None:
         await say_no(update, context, locale, Refused("unknown_code"))
         return
     answers = await treehole_db.replies(services.db, message.id)
-    await reply(update, context, locale, "treehole/followup_message", code=message.code,
-                body=message.text, created_at=message.created_at,
-                replies=[{"text": r.text, "when": r.created_at} for r in answers[-10:]])
+    await reply(
+        update,
+        context,
+        locale,
+        "treehole/followup_message",
+        code=message.code,
+        body=message.text,
+        created_at=message.created_at,
+        replies=[{"text": r.text, "when": r.created_at} for r in answers[-3:]],
+    )
 
 
 flows.register_flow("treehole", on_treehole_input)

@@ -40,9 +40,15 @@ async def escalate_urgent_reports(context: LinliContext) -> None:
             try:
                 await context.bot.send_message(
                     chat_id,
-                    text(context, locale, "hazards/escalation", r=report_view(context, report, locale),
-                         number=number, limit=settings.max_escalations,
-                         minutes=int((now - report.created_at).total_seconds() // 60)),
+                    text(
+                        context,
+                        locale,
+                        "hazards/escalation",
+                        r=report_view(context, report, locale),
+                        number=number,
+                        limit=settings.max_escalations,
+                        minutes=int((now - report.created_at).total_seconds() // 60),
+                    ),
                     reply_markup=triage_markup(context, report, locale),
                 )
             except TelegramError:
@@ -62,12 +68,27 @@ async def ask_if_fixed(context: LinliContext) -> None:
         if member is None or not await hazards_db.claim_followup(services.db, report.id, now):
             continue
         locale = locale_of(member, services)
-        markup = keyboard([[
-            (label(context, locale, "hazards.fixed_yes"), callbacks.pack("hz", "fu", "y", report.id)),
-            (label(context, locale, "hazards.fixed_no"), callbacks.pack("hz", "fu", "n", report.id)),
-        ]])
-        await notify(context, member, "hazards/followup_question", markup,
-                     r=report_view(context, report, locale))
+        markup = keyboard(
+            [
+                [
+                    (
+                        label(context, locale, "hazards.fixed_yes"),
+                        callbacks.pack("hz", "fu", "y", report.id),
+                    ),
+                    (
+                        label(context, locale, "hazards.fixed_no"),
+                        callbacks.pack("hz", "fu", "n", report.id),
+                    ),
+                ]
+            ]
+        )
+        await notify(
+            context,
+            member,
+            "hazards/followup_question",
+            markup,
+            r=report_view(context, report, locale),
+        )
 
 
 TICKS: list[Tick] = [escalate_urgent_reports, ask_if_fixed]

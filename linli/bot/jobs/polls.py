@@ -1,7 +1,125 @@
-"""Scheduled work for polls."""
+"""Scheduled work for polls: closing, results, outcome statements, reminders, card refreshes.
+
+Every step asks the database what is due now and records what it did, so a restart or
+downtime loses nothing and a second run sends nothing twice.
+"""
 
 from __future__ import annotations
 
-from linli.bot.jobs import Tick
+import logging
 
-TICKS: list[Tick] = []
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from linli.bot import callbacks
+from linli.bot.common import keyboard, label, locale_of, notify
+from linli.bot.context import LinliContext
+from linli.bot.handlers import polls as polls_handlers
+from linli.bot.handlers import proposals as proposals_handlers
+from linli.bot.jobs import Tick
+from linli.core.polls import close_due, member_eligible, reminder_due, voter_key
+from linli.storage import polls as polls_db
+from linli.storage import proposals as proposals_db
+
+log = logging.getLogger(__name__)
+
+
+async def close_polls(context: LinliContext) -> None:
+    """Close every poll whose time has come, counting who was eligible at that moment."""
+    services = context.services
+    now = services.now()
+    for poll in await polls_db.due_to_close(services.db, now):
+        if close_due(poll, now):
+            count = await polls_db.count_eligible_now(
+                services.db, poll.settings, services.community
+            )
+            if await polls_db.close_poll(services.db, poll.id, count, now):
+                log.info("poll %s closed", poll.id)
+
+
+async def post_cards(context: LinliContext) -> None:
+    """Cards whose posting was interrupted (a restart mid-way) reach the remaining groups."""
+    for poll in await polls_db.posts_pending(context.services.db, "card"):
+        await polls_handlers.deliver(context, poll, "card")
+
+
+async def post_results(context: LinliContext) -> None:
+    """Each closed poll's result, once to each of the audience's groups and the organizers."""
+    for poll in await polls_db.posts_pending(context.services.db, "result"):
+        await polls_handlers.deliver(context, poll, "result")
+
+
+async def post_outcomes(context: LinliContext) -> None:
+    for poll in await polls_db.posts_pending(context.services.db, "outcome"):
+        await polls_handlers.deliver(context, poll, "outcome")
+
+
+async def send_reminders(context: LinliContext) -> None:
+    """Once, `reminder_hours` before closing: a private nudge to eligible members who have not voted."""
+    services = context.services
+    hours = services.config.polls.reminder_hours
+    if hours <= 0:
+        return
+    now = services.now()
+    for poll in await polls_db.reminders_pending(services.db):
+        if not reminder_due(poll, now, hours):
+            continue
+        voted = await polls_db.voter_keys(services.db, poll)
+        for member in await polls_db.eligible_members(
+            services.db, poll.settings, services.community
+        ):
+            if member_eligible(poll.settings, member, services.community) is not None:
+                continue
+            if voter_key(poll, member) in voted:
+                continue
+            # Claimed before sending: a crash in between skips one reminder, never repeats one.
+            if not await polls_db.claim_reminder(services.db, poll.id, member.id, now):
+                continue
+            locale = locale_of(member, services)
+            button = keyboard(
+                [[(label(context, locale, "polls.vote_now"), callbacks.pack("pl", "o", poll.id))]]
+            )
+            await notify(context, member, "polls/reminder", button, poll=poll)
+        await polls_db.finish_reminders(services.db, poll.id, now)
+
+
+async def refresh_cards(context: LinliContext) -> None:
+    """Cards show the latest turnout (and counts): refreshed at most once per tick per poll,
+    which keeps edits well inside Telegram's per-group limits however busy the vote."""
+    services = context.services
+    locale = services.config.community.default_locale
+    for poll in await polls_db.dirty_polls(services.db):
+        await polls_db.clear_dirty(services.db, poll.id)
+        current = await polls_db.get_poll(services.db, poll.id)
+        if current is None:
+            continue
+        body, markup = await polls_handlers.render_card(context, locale, current)
+        for chat_id, message_id in await polls_db.posts(services.db, poll.id, "card"):
+            if message_id is None:
+                continue
+            try:
+                await context.bot.edit_message_text(
+                    body, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+            except (BadRequest, Forbidden) as exc:
+                if "not modified" not in str(exc):
+                    log.info("poll %s card in %s not refreshed: %s", poll.id, chat_id, exc)
+            except TelegramError:
+                log.warning("poll %s card in %s not refreshed", poll.id, chat_id)
+
+
+async def announce_ready_proposals(context: LinliContext) -> None:
+    """A proposal that reached its co-signatures while the organizers' notice failed (or the
+    bot stopped right then) is announced now."""
+    for proposal in await proposals_db.ready_unannounced(context.services.db):
+        await proposals_handlers.post_ready_notice(context, proposal)
+
+
+TICKS: list[Tick] = [
+    announce_ready_proposals,
+    close_polls,
+    post_cards,
+    refresh_cards,
+    post_results,
+    post_outcomes,
+    send_reminders,
+]

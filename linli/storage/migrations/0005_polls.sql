@@ -28,7 +28,8 @@ CREATE TABLE polls (
     outcome        TEXT,                       -- the organizer's outcome statement
     outcome_by     INTEGER REFERENCES members(id),
     outcome_at     TEXT,
-    results_done   INTEGER NOT NULL DEFAULT 0, -- the result was posted to every group
+    card_done      INTEGER NOT NULL DEFAULT 0, -- the card was posted to every group
+    result_done    INTEGER NOT NULL DEFAULT 0, -- the result was posted to every group
     outcome_done   INTEGER NOT NULL DEFAULT 0  -- the outcome statement was posted to every group
 );
 CREATE INDEX polls_open ON polls(status, closes_at);
