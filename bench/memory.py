@@ -17,7 +17,6 @@ from bench.table import Plan, Row
 from linli.bot.app import build_application
 
 M = "4 memory"
-USERS = 400
 WAVE = 100
 
 
@@ -50,7 +49,7 @@ async def run(plan: Plan) -> list[Row]:
     workdir.mkdir(parents=True, exist_ok=True)
     found, targets, handled = await _prepare(database)
     kinds = [k for k in mix.KINDS if found[k]]
-    users = mix.user_ids(min(USERS // 4 if plan.quick else USERS, plan.members))
+    users = mix.user_ids(min(plan.residents, plan.members))
     sent = plan.updates if plan.quick else plan.updates * 2
     sim = new_simulator()
     sim._update_ids = itertools.count(handled + 1)

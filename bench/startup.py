@@ -25,7 +25,7 @@ async def run(plan: Plan) -> list[Row]:
     database, _ = await storage.ensure_database(plan, plan.entries_large)
     workdir = Path(plan.workdir) / "startup"
     workdir.mkdir(parents=True, exist_ok=True)
-    launches = 3 if plan.quick else 5
+    launches = plan.runs
     seconds = [await time_start(database, workdir) for _ in range(launches)]
     value = median(seconds)
     return [

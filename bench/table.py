@@ -37,21 +37,22 @@ class Plan:
     members: int  # measurement 3
     entries_small: int
     entries_large: int
+    residents: int  # measurements 1 and 4: residents sending the mix
     workdir: str = ""
     notes: list[str] = field(default_factory=list)
 
     @classmethod
     def full(cls) -> Plan:
-        return cls(False, 5, 1200, 1000, 50, 100_000, 10_000, 1_000_000)
+        return cls(False, 5, 1200, 1000, 50, 100_000, 10_000, 1_000_000, 400)
 
     @classmethod
     def quick_plan(cls) -> Plan:
-        return cls(True, 3, 300, 200, 10, 100_000, 10_000, 100_000)
+        return cls(True, 3, 300, 200, 10, 100_000, 10_000, 100_000, 100)
 
     @classmethod
     def tiny(cls) -> Plan:
         """For the smoke test: every row, seconds not minutes."""
-        return cls(True, 1, 36, 12, 2, 2_000, 500, 5_000)
+        return cls(True, 1, 24, 12, 2, 2_000, 500, 5_000, 8)
 
 
 def fmt(value: float) -> str:

@@ -36,7 +36,6 @@ from linli.sim.request import SimRequest
 from linli.sim.server import SimServer
 
 M = "1 throughput"
-USERS = 60
 PROFILE = bool(os.environ.get("BENCH_PROFILE"))  # profile the HTTP bot processes (pyinstrument)
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[str, list[float]]  # kind -> seconds per update
@@ -120,8 +119,9 @@ async def run(plan: Plan) -> list[Row]:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     db_path = workdir / "linli.sqlite3"
-    await datagen.generate_async(db_path, members=2_000, entries=20_000)
-    users = mix.user_ids(min(USERS, 2_000))
+    members = min(plan.members, 2_000)
+    await datagen.generate_async(db_path, members=members, entries=members * 10)
+    users = mix.user_ids(min(plan.residents, members))
     overrides = community.overrides(db_path)
     async with Harness(overrides, directory=workdir, clock=FakeClock(datagen.NOW)) as h:
         found = mix.available(h.app)
