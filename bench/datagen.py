@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bench.community import TELEGRAM_BASE, building_ids
 from linli.core.clock import to_iso
-from linli.core.points import SCORED_RULES, Rule
+from linli.core.points import SCORED_RULES, Rule, period_labels
 from linli.storage.db import Database
 
 # The benchmarks' "now": every generated entry is in the year before it.
@@ -176,6 +176,14 @@ def _ledger(conn: sqlite3.Connection, members: int, entries: int, rng: random.Ra
     conn.executemany(
         "INSERT INTO points_daily (member_id, day, score) VALUES (?, ?, ?)",
         [(m, d, s) for (m, d), s in daily.items()],
+    )
+    periods: dict[tuple[str, int], int] = defaultdict(int)
+    for (m, d), score in daily.items():
+        for label in period_labels(d):
+            periods[(label, m)] += score
+    conn.executemany(
+        "INSERT INTO points_period (period, member_id, score) VALUES (?, ?, ?)",
+        [(p, m, s) for (p, m), s in periods.items()],
     )
 
 

@@ -22,6 +22,7 @@ from linli.core.points import (
     Rule,
     decide_earn,
     local_day,
+    period_labels,
 )
 from linli.storage.db import Database, Row, Tx
 from linli.storage.members import audit
@@ -88,6 +89,12 @@ async def _post(
             " ON CONFLICT (member_id, day) DO UPDATE SET score = score + excluded.score",
             (member_id, day, scored),
         )
+        for period in period_labels(day):
+            await tx.execute(
+                "INSERT INTO points_period (period, member_id, score) VALUES (?, ?, ?)"
+                " ON CONFLICT (period, member_id) DO UPDATE SET score = score + excluded.score",
+                (period, member_id, scored),
+            )
     return Entry(entry_id, member_id, amount, rule, reason, reference, key, actor_id, now)
 
 
