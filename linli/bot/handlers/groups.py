@@ -25,6 +25,7 @@ from linli.bot.common import (
     load_actor,
     refuse,
     reply,
+    scope_names,
     text,
 )
 from linli.bot.context import LinliContext
@@ -38,27 +39,10 @@ _ROLE_ORDER = sorted(GRANTABLE_ROLES, key=lambda r: r.value)
 
 
 def describe(binding: Binding | None, community: Community) -> dict[str, str]:
-    """What a template needs to name a binding: its kind, and the names involved."""
+    """What a template needs to name a binding (or that there is none)."""
     if binding is None:
         return {"kind": "none", "name": "", "compound": ""}
-    if binding.kind is NodeKind.COMPOUND:
-        compound = community.compound(binding.target)
-        return {
-            "kind": "compound",
-            "name": compound.name if compound else binding.target,
-            "compound": "",
-        }
-    if binding.kind is NodeKind.BUILDING:
-        building = community.building(binding.target)
-        parent = community.compound(building.compound_id) if building else None
-        return {
-            "kind": "building",
-            "name": building.name if building else binding.target,
-            "compound": parent.name if parent else "",
-        }
-    if binding.kind is NodeKind.ROLE:
-        return {"kind": "role", "name": binding.target, "compound": ""}
-    return {"kind": "community", "name": community.name, "compound": ""}
+    return scope_names(binding.kind, binding.target, community)
 
 
 async def on_my_chat_member(update: Update, context: LinliContext) -> None:
