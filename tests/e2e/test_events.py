@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import tomllib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,6 @@ from tests.e2e.conftest import ORGANIZER, BotProcess
 
 GROUP = -1002001
 WANG, LI, BOB = 2001, 2002, 2003  # 王芳 and 李强 speak Chinese, Bob English
-TZ = ZoneInfo("Asia/Shanghai")  # the demo community's time zone (config.example.toml)
 
 
 async def join(client: SimClient, user: int, unit: str, *, english: bool = False) -> None:
@@ -96,6 +96,8 @@ def span(start: datetime, end: datetime) -> str:
 
 async def test_an_event_from_creation_to_check_in(bot_process: BotProcess) -> None:
     client = bot_process.client
+    settings = tomllib.loads(bot_process.config.read_text(encoding="utf-8"))
+    tz = ZoneInfo(settings["community"]["timezone"])  # organizers type times in it
     await client.user(WANG, "王芳")
     await client.user(LI, "李强")
     await client.user(BOB, "Bob", language_code="en")
@@ -122,7 +124,7 @@ async def test_an_event_from_creation_to_check_in(bot_process: BotProcess) -> No
     await tap(client, org, "讲座", "活动标题")
     await say(client, org, "防诈骗讲座", "活动介绍")
     await tap(client, org, "跳过", "开始和结束时间")
-    now = datetime.now(TZ).replace(second=0, microsecond=0)
+    now = datetime.now(tz).replace(second=0, microsecond=0)
     start, end = now + timedelta(minutes=20), now + timedelta(minutes=80)
     past = span(now - timedelta(hours=2), now - timedelta(hours=1))
     assert "开始时间已经过去了" in await say(client, org, past, "开始时间")
