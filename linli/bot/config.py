@@ -324,6 +324,8 @@ class BroadcastsSection(Section):
     digest_enabled: bool = True
     digest_weekday: Weekday = "mon"
     digest_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "09:00"
+    # A digest missed by more than this many hours (the bot was down) is skipped, not posted late.
+    digest_catch_up_hours: Annotated[int, Field(ge=1, le=167)] = 48
     # A TrueType/OpenType font with Chinese glyphs for the chart ("" = look for one installed).
     digest_font: str = ""
     backup_enabled: bool = False

@@ -186,6 +186,13 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the database file and truncate it, holding the write lock so no
+        writer slips in; True if the whole log was checkpointed (no reader held it back)."""
+        async with self._write_lock, self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        return row is not None and row[0] == 0
+
     async def backup_to(self, target: str | Path) -> None:
         """A consistent copy of the live database (SQLite's online backup API)."""
         async with aiosqlite.connect(str(target)) as dest:

@@ -135,8 +135,7 @@ async def create_report(
 async def checkpoint(db: Database) -> bool:
     """Fold the WAL into the database file and truncate it, so old frames (a finished
     anonymous draft) do not linger on disk. True if the whole log was checkpointed."""
-    row = await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
-    return row is not None and row[0] == 0
+    return await db.checkpoint()
 
 
 async def open_reports_of_category(db: Database | Tx, category: str) -> list[Report]:

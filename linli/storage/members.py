@@ -131,13 +131,15 @@ async def set_home(
     return member
 
 
-async def mark_joined(db: Database, member_id: int, referred_by: int | None) -> bool:
-    """Record acceptance of the privacy notice; True the first time only."""
+async def mark_joined(
+    db: Database, member_id: int, referred_by: int | None, now: datetime | None = None
+) -> bool:
+    """Record acceptance of the privacy notice (at `now`); True the first time only."""
     async with db.transaction() as tx:
         changed = await tx.rowcount(
-            "UPDATE members SET joined = 1,"
+            "UPDATE members SET joined = 1, joined_at = COALESCE(?, created_at),"
             " referred_by = COALESCE(referred_by, ?) WHERE id = ? AND joined = 0",
-            (referred_by, member_id),
+            (to_iso(now) if now else None, referred_by, member_id),
         )
     return changed == 1
 
@@ -211,7 +213,7 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
         await tx.execute(
             "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"
             " building_id = NULL, household_id = NULL, verified = 0, verified_by = NULL,"
-            " verified_at = NULL, joined = 0, referred_by = NULL, rank_optout = 1,"
+            " verified_at = NULL, joined = 0, joined_at = NULL, referred_by = NULL, rank_optout = 1,"
             " private_chat = 0, forgotten_at = ? WHERE id = ?",
             (to_iso(now), member_id),
         )

@@ -78,3 +78,44 @@ async def test_refusals(db: Database) -> None:
             assert isinstance(result, bytes) and result.startswith(b"\xef\xbb\xbf")
         else:
             assert result == Refused("not_available", {"what": name})
+
+
+async def test_signups_export_holds_every_signup_in_csv_and_xlsx(db: Database) -> None:
+    from tests.support.digest_week import WEEK_START, seed_week
+
+    people = await seed_week(db)  # three events, each with the same three sign-ups
+    old, new_a, organizer = (people[k].name for k in ("old", "new_a", "organizer"))
+    assert exports_db.available("signups")
+
+    data = await exports_db.export_file(db, "signups", Format.CSV, None, TZ)
+    assert isinstance(data, bytes)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    got = [(r["title"], r["event_status"], r["name"], r["status"], bool(r["checked_in_at"]))
+           for r in rows]  # fmt: skip
+    # By start time: last week's drill, then this week's lecture and the cancelled one.
+    assert got == [
+        ("上周的演练", "open", old, "confirmed", False),
+        ("上周的演练", "open", new_a, "confirmed", False),
+        ("上周的演练", "open", organizer, "confirmed", False),
+        ("防诈骗讲座", "open", old, "confirmed", True),
+        ("防诈骗讲座", "open", new_a, "confirmed", True),
+        ("防诈骗讲座", "open", organizer, "confirmed", False),
+        ("取消了的讲座", "cancelled", old, "confirmed", False),
+        ("取消了的讲座", "cancelled", new_a, "confirmed", False),
+        ("取消了的讲座", "cancelled", organizer, "confirmed", False),
+    ]
+    assert {r["building"] for r in rows} == {"heyuan/1"}
+
+    data = await exports_db.export_file(db, "signups", Format.XLSX, WEEK_START, TZ)
+    assert isinstance(data, bytes)
+    sheet = load_workbook(io.BytesIO(data))["signups"]
+    table = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    headers, body = table[0], table[1:]
+    assert headers[:3] == ["event_id", "kind", "title"]
+    column = {name: i for i, name in enumerate(headers)}
+    # --since keeps the events starting from that day: the drill of the week before is out.
+    assert [(r[column["title"]], r[column["name"]]) for r in body] == [
+        ("防诈骗讲座", old), ("防诈骗讲座", new_a), ("防诈骗讲座", organizer),
+        ("取消了的讲座", old), ("取消了的讲座", new_a), ("取消了的讲座", organizer),
+    ]  # fmt: skip
+    assert [r[column["checked_in_at"]] is not None for r in body[:3]] == [True, True, False]

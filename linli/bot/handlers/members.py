@@ -311,7 +311,7 @@ async def _finish_join(update: Update, context: LinliContext, actor: Actor, draf
     query = update.callback_query
     assert query is not None
     first_time = await members_db.mark_joined(
-        services.db, actor.member.id, draft.data.get("referrer")
+        services.db, actor.member.id, draft.data.get("referrer"), services.now()
     )
     if draft.data.get("rider"):
         await members_db.grant_role(

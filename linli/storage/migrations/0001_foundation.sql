@@ -20,6 +20,7 @@ CREATE TABLE members (
     verified_by    INTEGER REFERENCES members(id),
     verified_at    TEXT,
     joined         INTEGER NOT NULL DEFAULT 0,   -- accepted the privacy notice
+    joined_at      TEXT,                         -- when they (last) accepted it
     referral_code  TEXT NOT NULL UNIQUE,
     referred_by    INTEGER REFERENCES members(id),
     rank_optout    INTEGER NOT NULL DEFAULT 0,
