@@ -215,6 +215,19 @@ async def post(
         return None
 
 
+def building_label(services: Services, locale: str, building_id: str | None) -> str:
+    """A building as people say it: "和苑小区 1号楼", "和苑小区, building 1"."""
+    if building_id is None:
+        return ""
+    building = services.community.building(building_id)
+    compound = services.community.compound(building.compound_id) if building else None
+    if building is None or compound is None:
+        return building_id
+    return services.renderer.label(
+        locale, "common.building", compound=compound.name, name=building.name
+    )
+
+
 def scope_names(kind: NodeKind, target: str, community: Community) -> dict[str, str]:
     """What a template needs to name a binding or an audience: its kind, the node's name and,
     for a building, its compound's name."""
