@@ -22,7 +22,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 
 from linli.bot.context import LinliContext, Services
-from linli.core.community import Role
+from linli.core.community import Community, NodeKind, Role
 from linli.core.members import Member, display_name, resolve_locale
 from linli.core.outcomes import Refused
 from linli.storage import members as members_db
@@ -213,6 +213,38 @@ async def post(
     except (Forbidden, BadRequest) as exc:
         log.warning("could not post %s to chat %s: %s", template, chat_id, exc)
         return None
+
+
+def building_label(services: Services, locale: str, building_id: str | None) -> str:
+    """A building as people say it: "和苑小区 1号楼", "和苑小区, building 1"."""
+    if building_id is None:
+        return ""
+    building = services.community.building(building_id)
+    compound = services.community.compound(building.compound_id) if building else None
+    if building is None or compound is None:
+        return building_id
+    return services.renderer.label(
+        locale, "common.building", compound=compound.name, name=building.name
+    )
+
+
+def scope_names(kind: NodeKind, target: str, community: Community) -> dict[str, str]:
+    """What a template needs to name a binding or an audience: its kind, the node's name and,
+    for a building, its compound's name."""
+    if kind is NodeKind.COMPOUND:
+        compound = community.compound(target)
+        return {"kind": kind.value, "name": compound.name if compound else target, "compound": ""}
+    if kind is NodeKind.BUILDING:
+        building = community.building(target)
+        parent = community.compound(building.compound_id) if building else None
+        return {
+            "kind": kind.value,
+            "name": building.name if building else target,
+            "compound": parent.name if parent else "",
+        }
+    if kind is NodeKind.COMMUNITY:
+        return {"kind": kind.value, "name": community.name, "compound": ""}
+    return {"kind": kind.value, "name": target, "compound": ""}
 
 
 def deep_link(context: LinliContext, payload: str = "") -> str:

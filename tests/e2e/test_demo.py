@@ -40,6 +40,10 @@ async def test_the_tour_plays_through() -> None:
     assert "加入成功" in out
     assert "您的住户信息已确认" in out
     assert "本群已绑定到和苑小区 1号楼" in out
+    assert "已提交，编号 H-0001" in out and "报告人获得 10 积分" in out  # hazard, acknowledged
+    assert "活动卡片已发到 1 个群" in out and "你已报名 防诈骗讲座" in out  # event, signed up
+    assert "投票 #1 已开始" in out and "✅ #1 在车棚设电动车充电区？" in out  # proposal, voted
+    assert "🌳 树洞 T-0001" in out and "请记下查询码" in out  # tree hole
     assert "steps played" in out
 
 

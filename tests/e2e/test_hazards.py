@@ -99,7 +99,7 @@ async def test_residents_in_chinese_group_link_duplicate_and_leader_triage(
     await h.press(wang, "消防通道/楼道堵塞")
     await h.send(wang, "一楼消防通道被电动车堵住")
     await h.press(wang, "跳过")
-    await h.press(wang, "🏠 我的楼栋：和苑小区 1")
+    await h.press(wang, "🏠 我的楼栋：和苑小区 1号楼")
     await h.press(wang, "👤 实名提交（可得积分）")
     await h.press(wang, "✅ 提交")
     assert "编号 H-0001" in h.last_text(wang)

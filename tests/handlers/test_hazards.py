@@ -89,7 +89,7 @@ async def test_full_report_reaches_the_organizers_and_the_building_leader(harnes
     assert "以实名还是匿名" in h.last_text(wang) and "匿名报告不获得积分" in h.last_text(wang)
     await h.press(wang, "👤 实名提交（可得积分）")
     summary = h.last_text(wang)
-    assert "楼道里堆满<b>纸箱</b>" in summary and "3 张" in summary and "和苑小区 1" in summary
+    assert "楼道里堆满<b>纸箱</b>" in summary and "3 张" in summary and "和苑小区 1号楼" in summary
     await h.press(wang, "✅ 提交")
     assert "编号 H-0001" in h.last_text(wang) and "已立即通知" in h.last_text(wang)
 
@@ -120,14 +120,14 @@ async def test_back_and_cancel_in_english(harness: Harness) -> None:
     assert "Where is it?" in h.last_text(tom)
     keyboard = h.sim._chat(tom.id).reply_keyboard  # what the phone shows under the input
     assert keyboard is not None and keyboard["keyboard"][0][0]["request_location"] is True
-    assert keyboard["keyboard"][1][0]["text"] == "🏠 My building: 丽湖小区 A"
+    assert keyboard["keyboard"][1][0]["text"] == "🏠 My building: 丽湖小区, building A"
     await h.press(tom, "◀ Back")  # a reply-keyboard button
     assert "Send up to 3 photos" in h.last_text(tom)
     await h.press(tom, "Skip")
-    await h.press(tom, "🏠 My building: 丽湖小区 A")
+    await h.press(tom, "🏠 My building: 丽湖小区, building A")
     assert h.sim._chat(tom.id).reply_keyboard is None  # removed once the location is known
     await h.press(tom, "👤 Under my name (earns points)")
-    assert "Building" not in h.last_text(tom) and "丽湖小区 A" in h.last_text(tom)
+    assert "Location: 丽湖小区, building A" in h.last_text(tom)
     await h.press(tom, "✖ Cancel")
     assert h.last_text(tom) == "Cancelled; nothing was saved."
     assert await drafts_db.get_draft(h.db, tom.id) is None

@@ -18,6 +18,7 @@ from linli.bot import callbacks
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     answer,
+    building_label,
     deep_link,
     edit,
     keyboard,
@@ -25,6 +26,7 @@ from linli.bot.common import (
     load_actor,
     refuse,
     reply,
+    scope_names,
     text,
 )
 from linli.bot.context import LinliContext
@@ -38,27 +40,10 @@ _ROLE_ORDER = sorted(GRANTABLE_ROLES, key=lambda r: r.value)
 
 
 def describe(binding: Binding | None, community: Community) -> dict[str, str]:
-    """What a template needs to name a binding: its kind, and the names involved."""
+    """What a template needs to name a binding (or that there is none)."""
     if binding is None:
         return {"kind": "none", "name": "", "compound": ""}
-    if binding.kind is NodeKind.COMPOUND:
-        compound = community.compound(binding.target)
-        return {
-            "kind": "compound",
-            "name": compound.name if compound else binding.target,
-            "compound": "",
-        }
-    if binding.kind is NodeKind.BUILDING:
-        building = community.building(binding.target)
-        parent = community.compound(building.compound_id) if building else None
-        return {
-            "kind": "building",
-            "name": building.name if building else binding.target,
-            "compound": parent.name if parent else "",
-        }
-    if binding.kind is NodeKind.ROLE:
-        return {"kind": "role", "name": binding.target, "compound": ""}
-    return {"kind": "community", "name": community.name, "compound": ""}
+    return scope_names(binding.kind, binding.target, community)
 
 
 async def on_my_chat_member(update: Update, context: LinliContext) -> None:
@@ -128,7 +113,10 @@ def _targets_keyboard(context: LinliContext, locale: str, kind: NodeKind) -> Any
     elif kind is NodeKind.BUILDING:
         for ci, c in enumerate(community.compounds):
             row = [
-                (f"{c.name} {b.name}", callbacks.pack(F, "b", "building", ci, bi))
+                (
+                    building_label(context.services, locale, b.id),
+                    callbacks.pack(F, "b", "building", ci, bi),
+                )
                 for bi, b in enumerate(c.buildings)
             ]
             rows += [row[i : i + 3] for i in range(0, len(row), 3)]

@@ -27,6 +27,7 @@ from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
     answer,
+    building_label,
     deep_link,
     is_private,
     keyboard,
@@ -66,12 +67,8 @@ def category_name(services: Services, key: str, locale: str) -> str:
     return found.name(locale) if found else key
 
 
-def building_name(services: Services, building_id: str | None) -> str:
-    if building_id is None:
-        return ""
-    building = services.community.building(building_id)
-    compound = services.community.compound(building.compound_id) if building else None
-    return f"{compound.name} {building.name}" if building and compound else building_id
+def building_name(services: Services, building_id: str | None, locale: str) -> str:
+    return building_label(services, locale, building_id)
 
 
 def status_name(context: LinliContext, locale: str, status: str) -> str:
@@ -90,7 +87,7 @@ def report_view(context: LinliContext, report: Report, locale: str) -> dict[str,
         "anonymous": report.anonymous,
         "description": report.description,
         "address": report.address,
-        "building": building_name(services, report.building_id),
+        "building": building_name(services, report.building_id, locale),
         "lat": report.lat,
         "lon": report.lon,
         "photos": len(report.photos),
@@ -247,7 +244,7 @@ def _location_keyboard(context: LinliContext, actor: Actor) -> ReplyKeyboardMark
         [KeyboardButton(label(context, locale, "hazards.send_location"), request_location=True)]
     ]
     if actor.member.building_id:
-        name = building_name(context.services, actor.member.building_id)
+        name = building_name(context.services, actor.member.building_id, locale)
         rows.append([KeyboardButton(label(context, locale, "hazards.my_building", name=name))])
     rows.append(
         [
@@ -266,7 +263,7 @@ def _draft_view(context: LinliContext, draft: Draft, locale: str) -> dict[str, A
         "description": data.get("desc", ""),
         "photos": len(data.get("photos", [])),
         "address": data.get("addr", ""),
-        "building": building_name(context.services, data.get("bld")),
+        "building": building_name(context.services, data.get("bld"), locale),
         "has_location": data.get("lat") is not None,
         "anonymous": data.get("anon"),
     }
@@ -525,7 +522,7 @@ async def _location_input(
         context,
         locale,
         "hazards.my_building",
-        name=building_name(context.services, actor.member.building_id),
+        name=building_name(context.services, actor.member.building_id, locale),
     ):
         draft.data.update(bld=actor.member.building_id, addr="")
     elif message.text is not None:
@@ -1032,7 +1029,7 @@ async def _reports_page(
         category=category_name(context.services, wanted.category, actor.locale)
         if wanted.category
         else "",
-        building=building_name(context.services, wanted.building_id),
+        building=building_name(context.services, wanted.building_id, actor.locale),
     )
 
 

@@ -32,6 +32,7 @@ from linli.bot.common import (
     load_actor,
     refuse,
     reply,
+    scope_names,
     text,
 )
 from linli.bot.context import LinliContext
@@ -92,22 +93,7 @@ def audiences(community: Community) -> list[Audience]:
 
 def audience_view(audience: Audience, community: Community) -> dict[str, str]:
     """What templates need to name an audience: its kind, name and (for a building) compound."""
-    if audience.kind is NodeKind.COMPOUND:
-        compound = community.compound(audience.target)
-        return {
-            "kind": "compound",
-            "name": compound.name if compound else audience.target,
-            "compound": "",
-        }
-    if audience.kind is NodeKind.BUILDING:
-        building = community.building(audience.target)
-        compound = community.compound(building.compound_id) if building else None
-        return {
-            "kind": "building",
-            "name": building.name if building else audience.target,
-            "compound": compound.name if compound else "",
-        }
-    return {"kind": audience.kind.value, "name": audience.target, "compound": ""}
+    return scope_names(audience.kind, audience.target, community)
 
 
 def option_labels(context: LinliContext, locale: str, poll: Poll) -> list[str]:
