@@ -154,6 +154,7 @@ def _ledger(conn: sqlite3.Connection, members: int, entries: int, rng: random.Ra
     who = [min(members, int(members * rng.random() ** 2.5) + 1) for _ in range(entries)]
     chosen = rng.choices(rules, weights, k=entries)
     balance: dict[int, int] = defaultdict(int)
+    count: dict[int, int] = defaultdict(int)
     daily: dict[tuple[int, str], int] = defaultdict(int)
     rows: list[tuple[object, ...]] = []
     for n, (offset, member, rule) in enumerate(zip(offsets, who, chosen, strict=True), 1):
@@ -161,6 +162,7 @@ def _ledger(conn: sqlite3.Connection, members: int, entries: int, rng: random.Ra
         day = when.astimezone(TZ).date().isoformat()
         amount = amounts[rule]
         balance[member] += amount
+        count[member] += 1
         if rule in SCORED_RULES:
             daily[(member, day)] += amount
         reference = f"H-{n:05d}" if rule in (Rule.VERIFIED_REPORT, Rule.URGENT_BONUS) else ""
@@ -170,8 +172,8 @@ def _ledger(conn: sqlite3.Connection, members: int, entries: int, rng: random.Ra
             rows = []
     _insert_entries(conn, rows)
     conn.executemany(
-        "INSERT INTO points_balances (member_id, balance, score) VALUES (?, ?, ?)",
-        [(m, b, b) for m, b in balance.items()],
+        "INSERT INTO points_balances (member_id, balance, score, entries) VALUES (?, ?, ?, ?)",
+        [(m, b, b, count[m]) for m, b in balance.items()],
     )
     conn.executemany(
         "INSERT INTO points_daily (member_id, day, score) VALUES (?, ?, ?)",

@@ -44,7 +44,7 @@ class Timed:
 
 def database_path(plan: Plan, entries: int) -> Path:
     """Generated once per size and seed, then reused (bench/results is git-ignored)."""
-    return Path(plan.workdir) / f"community-{plan.members}m-{entries}e-v2.sqlite3"
+    return Path(plan.workdir) / f"community-{plan.members}m-{entries}e-v3.sqlite3"
 
 
 async def ensure_database(plan: Plan, entries: int) -> tuple[Path, float | None]:

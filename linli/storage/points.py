@@ -69,9 +69,9 @@ async def _post(
     )
     scored = amount if rule in SCORED_RULES else 0
     moved = await tx.rowcount(
-        "UPDATE points_balances SET balance = balance + ?, score = score + ?"
-        " WHERE member_id = ? AND balance + ? >= 0",
-        (amount, scored, member_id, amount),
+        "UPDATE points_balances SET balance = balance + ?, score = score + ?,"
+        " entries = entries + ? WHERE member_id = ? AND balance + ? >= 0",
+        (amount, scored, int(amount != 0), member_id, amount),
     )
     if moved != 1:
         have = await tx.scalar(
@@ -298,11 +298,10 @@ async def latest_entries(
 
 
 async def count_entries(db: Database | Tx, member_id: int) -> int:
-    return int(
-        await db.scalar(
-            "SELECT COUNT(*) FROM points_ledger WHERE member_id = ? AND amount <> 0", (member_id,)
-        )
-    )
+    """Entries with a non-zero amount, kept beside the balance (counting a busy member's
+    ledger grew with their history; bench/)."""
+    value = await db.scalar("SELECT entries FROM points_balances WHERE member_id = ?", (member_id,))
+    return int(value or 0)
 
 
 async def inconsistent_balances(db: Database | Tx) -> list[int]:

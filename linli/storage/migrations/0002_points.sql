@@ -24,7 +24,8 @@ CREATE INDEX points_ledger_created ON points_ledger(created_at);
 CREATE TABLE points_balances (
     member_id INTEGER PRIMARY KEY REFERENCES members(id),
     balance   INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
-    score     INTEGER NOT NULL DEFAULT 0
+    score     INTEGER NOT NULL DEFAULT 0,
+    entries   INTEGER NOT NULL DEFAULT 0   -- entries with a non-zero amount (/points pages)
 );
 CREATE INDEX points_balances_score ON points_balances(score DESC);
 
