@@ -115,3 +115,23 @@ def test_migrate_creates_the_database(tmp_path: Path) -> None:
     assert "applied 0001 foundation" in first.stdout
     again = _linli("migrate", cwd=tmp_path)
     assert "applied" not in again.stdout and "up to date" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://bot.example.org", True),
+        ("http://127.0.0.1:8443", True),
+        ("http://localhost", True),
+        ("http://bot.example.org", False),
+        ("http://127.0.0.1.evil.org", False),
+        ("", False),
+    ],
+)
+def test_a_webhook_needs_https_except_on_loopback(url: str, ok: bool) -> None:
+    data = {"bot": {"webhook": {"enabled": True, "url": url}}}
+    if ok:
+        assert parse_config(data).bot.webhook.url == url
+    else:
+        with pytest.raises(ConfigError, match=r"bot\.webhook: url: a webhook needs a public https"):
+            parse_config(data)

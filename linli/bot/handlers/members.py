@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -171,99 +173,149 @@ async def on_join_button(update: Update, context: LinliContext) -> None:
 async def _join_step(
     update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str | None
 ) -> None:
+    """Route a joining button to its step, if the flow is at a step that button belongs to."""
+    step = _JOIN_BUTTONS.get(action or "")
+    if step is None or (step.at and draft.step not in step.at):
+        await _stale(update, context, actor.locale)
+        return
+    await step.run(update, context, actor, draft)
+
+
+async def _stale(update: Update, context: LinliContext, locale: str) -> None:
+    await answer(update, context, locale, "common/stale_button", alert=True)
+
+
+async def _show(
+    update: Update,
+    context: LinliContext,
+    locale: str,
+    template: str,
+    markup: Any = None,
+    **values: Any,
+) -> None:
+    """Acknowledge the tap and turn the flow's message into the next step."""
     query = update.callback_query
     assert query is not None
+    await answer(update, context, locale)
+    await edit(query, text(context, locale, template, **values), markup)
+
+
+async def _on_language(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    parsed = callbacks.unpack(_data(update), F, str)
+    if parsed is None or parsed[1] not in SUPPORTED_LOCALES:
+        await _stale(update, context, actor.locale)
+        return
+    locale = parsed[1]
+    await members_db.set_locale(context.services.db, actor.member.id, locale)
+    if draft.data.get("language_only"):
+        await flows.end_flow(context, actor.user.id, FLOW)
+        await _show(update, context, locale, "members/language_set")
+    elif draft.data.get("rider"):
+        await flows.save(context, draft, "privacy")
+        await _show(
+            update,
+            context,
+            locale,
+            "members/privacy_notice",
+            _privacy_keyboard(context, locale),
+            rider=True,
+        )
+    else:
+        await flows.save(context, draft, "compound")
+        await _show(
+            update, context, locale, "members/ask_compound", _compound_keyboard(context, locale)
+        )
+
+
+async def _on_compound(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     compounds = context.services.community.compounds
-    if action == "lang":
-        parsed = callbacks.unpack(query.data, F, str)
-        if parsed is None or parsed[1] not in SUPPORTED_LOCALES:
-            await answer(update, context, actor.locale, "common/stale_button", alert=True)
-            return
-        locale = parsed[1]
-        await members_db.set_locale(context.services.db, actor.member.id, locale)
-        await answer(update, context, locale)
-        if draft.data.get("language_only"):
-            await flows.end_flow(context, actor.user.id, FLOW)
-            await edit(query, text(context, locale, "members/language_set"))
-            return
-        if draft.data.get("rider"):
-            await flows.save(context, draft, "privacy")
-            await edit(
-                query,
-                text(context, locale, "members/privacy_notice", rider=True),
-                _privacy_keyboard(context, locale),
-            )
-            return
-        await flows.save(context, draft, "compound")
-        await edit(
-            query,
-            text(context, locale, "members/ask_compound"),
-            _compound_keyboard(context, locale),
-        )
+    parsed = callbacks.unpack(_data(update), F, int)
+    if parsed is None or not 0 <= parsed[1] < len(compounds):
+        await _stale(update, context, actor.locale)
         return
-    locale = actor.locale
-    if action == "x":
+    draft.data["compound"] = parsed[1]
+    await flows.save(context, draft, "building")
+    await _show(
+        update,
+        context,
+        actor.locale,
+        "members/ask_building",
+        _building_keyboard(context, actor.locale, parsed[1]),
+        compound=compounds[parsed[1]].name,
+    )
+
+
+async def _on_building(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    compounds = context.services.community.compounds
+    parsed = callbacks.unpack(_data(update), F, int, int)
+    chosen = draft.data.get("compound")
+    if (
+        parsed is None
+        or parsed[1] != chosen
+        or not 0 <= parsed[2] < len(compounds[parsed[1]].buildings)
+    ):
+        await _stale(update, context, actor.locale)
+        return
+    building = compounds[parsed[1]].buildings[parsed[2]]
+    draft.data["building"] = building.id
+    await flows.save(context, draft, "unit")
+    await _show(
+        update,
+        context,
+        actor.locale,
+        "members/ask_unit",
+        compound=compounds[parsed[1]].name,
+        building=building.name,
+    )
+
+
+async def _on_back(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    await flows.save(context, draft, "compound")
+    await _show(
+        update,
+        context,
+        actor.locale,
+        "members/ask_compound",
+        _compound_keyboard(context, actor.locale),
+    )
+
+
+async def _on_accept(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    await answer(update, context, actor.locale)
+    await _finish_join(update, context, actor, draft)
+
+
+def _ender(template: str) -> Callable[[Update, LinliContext, Actor, Draft], Awaitable[None]]:
+    """A button that ends the flow with a message (cancel, decline)."""
+
+    async def end(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
         await flows.end_flow(context, actor.user.id, FLOW)
-        await answer(update, context, locale)
-        await edit(query, text(context, locale, "members/join_cancelled"))
-        return
-    if action == "cp" and draft.step == "compound":
-        parsed = callbacks.unpack(query.data, F, int)
-        if parsed is None or not 0 <= parsed[1] < len(compounds):
-            await answer(update, context, locale, "common/stale_button", alert=True)
-            return
-        draft.data["compound"] = parsed[1]
-        await flows.save(context, draft, "building")
-        await answer(update, context, locale)
-        await edit(
-            query,
-            text(context, locale, "members/ask_building", compound=compounds[parsed[1]].name),
-            _building_keyboard(context, locale, parsed[1]),
-        )
-        return
-    if action == "bd" and draft.step == "building":
-        parsed = callbacks.unpack(query.data, F, int, int)
-        if (
-            parsed is None
-            or parsed[1] != draft.data.get("compound")
-            or not 0 <= parsed[2] < len(compounds[parsed[1]].buildings)
-        ):
-            await answer(update, context, locale, "common/stale_button", alert=True)
-            return
-        building = compounds[parsed[1]].buildings[parsed[2]]
-        draft.data["building"] = building.id
-        await flows.save(context, draft, "unit")
-        await answer(update, context, locale)
-        await edit(
-            query,
-            text(
-                context,
-                locale,
-                "members/ask_unit",
-                compound=compounds[parsed[1]].name,
-                building=building.name,
-            ),
-        )
-        return
-    if action == "bk" and draft.step in {"building", "unit"}:
-        await flows.save(context, draft, "compound")
-        await answer(update, context, locale)
-        await edit(
-            query,
-            text(context, locale, "members/ask_compound"),
-            _compound_keyboard(context, locale),
-        )
-        return
-    if action == "ok" and draft.step == "privacy":
-        await answer(update, context, locale)
-        await _finish_join(update, context, actor, draft)
-        return
-    if action == "no" and draft.step == "privacy":
-        await flows.end_flow(context, actor.user.id, FLOW)
-        await answer(update, context, locale)
-        await edit(query, text(context, locale, "members/join_declined"))
-        return
-    await answer(update, context, locale, "common/stale_button", alert=True)
+        await _show(update, context, actor.locale, template)
+
+    return end
+
+
+def _data(update: Update) -> str | None:
+    return update.callback_query.data if update.callback_query else None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinStep:
+    """A joining button: what it does, and at which steps it may be pressed (empty: any)."""
+
+    run: Callable[[Update, LinliContext, Actor, Draft], Awaitable[None]]
+    at: frozenset[str] = frozenset()
+
+
+_JOIN_BUTTONS: dict[str, JoinStep] = {
+    "lang": JoinStep(_on_language),
+    "x": JoinStep(_ender("members/join_cancelled")),
+    "cp": JoinStep(_on_compound, frozenset({"compound"})),
+    "bd": JoinStep(_on_building, frozenset({"building"})),
+    "bk": JoinStep(_on_back, frozenset({"building", "unit"})),
+    "ok": JoinStep(_on_accept, frozenset({"privacy"})),
+    "no": JoinStep(_ender("members/join_declined"), frozenset({"privacy"})),
+}
 
 
 async def on_join_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
