@@ -112,7 +112,7 @@ async def test_an_event_from_creation_to_check_in(bot_process: BotProcess) -> No
     await client.wait_for(GROUP, "/bind")
     await say(client, ORGANIZER, "/bind", "", chat=GROUP)
     await tap(client, ORGANIZER, "某栋楼", "", chat=GROUP)
-    await tap(client, ORGANIZER, "和苑小区 1", "本群已绑定", chat=GROUP)
+    await tap(client, ORGANIZER, "和苑小区 1号楼", "本群已绑定", chat=GROUP)
 
     # A resident cannot create events.
     assert "只有组织者" in await say(client, WANG, "/newevent", "组织者")

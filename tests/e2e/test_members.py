@@ -104,9 +104,9 @@ async def test_organizer_binds_a_building_group(bot_process: BotProcess) -> None
     await client.send(ORGANIZER, "/bind", chat=BUILDING_GROUP)
     await client.wait_for_buttons(BUILDING_GROUP, "某栋楼")
     await client.press(ORGANIZER, "某栋楼", chat=BUILDING_GROUP)
-    await client.wait_for_buttons(BUILDING_GROUP, "和苑小区 1")
+    await client.wait_for_buttons(BUILDING_GROUP, "和苑小区 1号楼")
     # A forged press of the same keyboard by a resident is refused at the moment of the press.
-    await client.press(RESIDENT, "和苑小区 1", chat=BUILDING_GROUP)
+    await client.press(RESIDENT, "和苑小区 1号楼", chat=BUILDING_GROUP)
     alerts = []
     for _ in range(100):
         alerts = await client.alerts(RESIDENT)
@@ -114,7 +114,7 @@ async def test_organizer_binds_a_building_group(bot_process: BotProcess) -> None
             break
         await asyncio.sleep(0.05)
     assert alerts and "只有组织者" in (alerts[0]["text"] or "")
-    await client.press(ORGANIZER, "和苑小区 1", chat=BUILDING_GROUP)
+    await client.press(ORGANIZER, "和苑小区 1号楼", chat=BUILDING_GROUP)
     bound = await client.wait_for(BUILDING_GROUP, "本群已绑定")
     assert "和苑小区 1号楼" in bound["text"]
 

@@ -33,8 +33,8 @@ async def test_organizer_binds_with_buttons_and_checks_happen_at_each_press(
     await h.press(resident, "某栋楼", chat=group)  # a resident presses the organizer's keyboard
     assert "只有组织者" in h.alerts(resident)[-1].text
     await h.press(h.organizer, "某栋楼", chat=group)
-    assert "和苑小区 2" in h.buttons(group)
-    await h.press(h.organizer, "和苑小区 1", chat=group)
+    assert "和苑小区 2号楼" in h.buttons(group)
+    await h.press(h.organizer, "和苑小区 1号楼", chat=group)
     assert "本群已绑定到和苑小区 1号楼" in h.last_text(group)
     stored = await groups_db.get_group(h.db, -2002)
     assert stored is not None and stored.binding is not None

@@ -18,6 +18,7 @@ from linli.bot import callbacks
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     answer,
+    building_label,
     deep_link,
     edit,
     keyboard,
@@ -112,7 +113,10 @@ def _targets_keyboard(context: LinliContext, locale: str, kind: NodeKind) -> Any
     elif kind is NodeKind.BUILDING:
         for ci, c in enumerate(community.compounds):
             row = [
-                (f"{c.name} {b.name}", callbacks.pack(F, "b", "building", ci, bi))
+                (
+                    building_label(context.services, locale, b.id),
+                    callbacks.pack(F, "b", "building", ci, bi),
+                )
                 for bi, b in enumerate(c.buildings)
             ]
             rows += [row[i : i + 3] for i in range(0, len(row), 3)]
