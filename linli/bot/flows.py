@@ -13,10 +13,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from linli.bot.common import Actor, is_private, load_actor, reply
+from linli.bot.common import Actor, Markup, is_private, load_actor, refuse, reply, text
 from linli.bot.context import LinliContext
+from linli.core.outcomes import Refused
 from linli.storage import drafts as drafts_db
 from linli.storage.drafts import Draft
 
@@ -56,6 +58,30 @@ async def end_flow(context: LinliContext, user_id: int, flow: str | None = None)
 
 async def current(context: LinliContext, user_id: int) -> Draft | None:
     return await drafts_db.get_draft(context.services.db, user_id)
+
+
+async def ask_privately(
+    update: Update,
+    context: LinliContext,
+    actor: Actor,
+    flow: str,
+    feature: str,
+    template: str,
+    markup: Markup | None = None,
+    **values: Any,
+) -> bool:
+    """Ask for a flow's input in the actor's private chat (a button in a group started it).
+    If the bot may not write there yet, end `flow` and refuse with "open_private_chat"
+    (`<feature>/refused`). True if asked."""
+    try:
+        await context.bot.send_message(
+            actor.user.id, text(context, actor.locale, template, **values), reply_markup=markup
+        )
+    except (Forbidden, BadRequest):
+        await end_flow(context, actor.user.id, flow)
+        await refuse(update, context, actor.locale, Refused("open_private_chat"), feature)
+        return False
+    return True
 
 
 def message_kind(update: Update) -> str:

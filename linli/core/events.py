@@ -20,7 +20,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
 from linli.core.clock import from_iso, to_iso
-from linli.core.community import Community
+from linli.core.community import Community, NodeKind, Role
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused
 
@@ -197,6 +197,33 @@ def decide_edit(event: Event, now: datetime) -> Refused | None:
 
 
 # --- Check-in ----------------------------------------------------------------------------
+
+
+def signup_state(signup: Signup | None) -> str:
+    """How a member stands with an event: none, confirmed, waitlisted, cancelled, checked_in."""
+    if signup is None:
+        return "none"
+    if signup.checked_in_at is not None:
+        return "checked_in"
+    return signup.status.value
+
+
+def detail_buttons(event: Event, state: str, manage: bool) -> list[list[str]]:
+    """The buttons under an event's details, named by what they do, in rows: sign up or
+    cancel (not once checked in, nor on a cancelled event), the calendar, and for those who
+    manage it the attendees, the check-in code and (unless cancelled) the changes."""
+    rows: list[list[str]] = []
+    if not event.cancelled:
+        if state in ("none", SignupStatus.CANCELLED.value):
+            rows.append(["signup"])
+        elif state != "checked_in":
+            rows.append(["cancel_signup"])
+    rows.append(["calendar"])
+    if manage:
+        rows.append(["attendees", "checkin_qr"])
+        if not event.cancelled:
+            rows.append(["edit_time", "edit_place", "cancel_event"])
+    return rows
 
 
 def new_checkin_code() -> str:
@@ -586,6 +613,33 @@ _ORDER = (
     "weeks",
     "preview",
 )
+
+
+# Whom /newevent can address by role (organizers see every event anyway).
+AUDIENCE_ROLES = (
+    Role.VOLUNTEER,
+    Role.BUILDING_LEADER,
+    Role.GRID_WORKER,
+    Role.MOBILE_REPORTER,
+    Role.PARTY_MEMBER,
+    Role.RESIDENT,
+)
+
+
+def parse_kind(value: str) -> EventKind | None:
+    return next((k for k in EventKind if k.value == value), None)
+
+
+def audience_allowed(audience: Audience, community: Community) -> bool:
+    """An audience a /newevent button may set: the whole community, or a compound, building
+    or role that exists (a forged button names anything)."""
+    if audience.kind is NodeKind.COMMUNITY:
+        return audience.target == ""
+    if audience.kind is NodeKind.COMPOUND:
+        return community.compound(audience.target) is not None
+    if audience.kind is NodeKind.BUILDING:
+        return community.building(audience.target) is not None
+    return audience.target in {r.value for r in AUDIENCE_ROLES}
 
 
 def next_step(draft: EventDraft, step: str) -> str:

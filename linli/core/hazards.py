@@ -247,6 +247,26 @@ def decide_triage(report: Report, action: Action) -> Status | Refused:
     return ACTION_TARGET[action]
 
 
+def triage_note(action: Action, text: str | None) -> str | Refused:
+    """The note kept with a triage: optional, but a rejection must say why."""
+    note = clean_note(text)
+    if isinstance(note, Refused):
+        return note
+    if action is Action.REJECT and not note:
+        return Refused("reason_needed")
+    return note
+
+
+def duplicate_of(action: Action, note: str) -> int | None:
+    """A rejection that names another report ("duplicate of H-0012") points at it."""
+    return code_in_note(note) if action is Action.REJECT else None
+
+
+def visible_changes(history: list[Event]) -> list[Event]:
+    """What a card or a follow-up shows of a report's life: not its filing, nor each "me too"."""
+    return [e for e in history if e.status not in ("new", "supported")]
+
+
 def earns_points(before: Status, after: Status, anonymous: bool) -> bool:
     """Leaving `new` for anything but a rejection verifies the report (credited once, by key)."""
     return not anonymous and before is Status.NEW and after is not Status.REJECTED
@@ -294,6 +314,37 @@ def followup_hash(code: str) -> str:
 STEPS_FULL = ("category", "description", "photos", "location", "duplicates", "anonymous", "confirm")
 # A photo sent with no command: category, location, then send (description optional).
 STEPS_PHOTO_FIRST = ("category", "location", "duplicates", "confirm")
+
+
+# Which step shows each report-flow button; pressed at any other step, the button is stale.
+BUTTON_STEP: dict[str, str] = {
+    "cat": "category",
+    "done": "photos",
+    "same": "duplicates",
+    "new": "duplicates",
+    "anon": "anonymous",
+    "send": "confirm",
+    "desc": "confirm",
+}
+
+
+def button_fits(action: str, step: str) -> bool:
+    """Buttons not tied to one step (back, cancel) fit any step."""
+    expected = BUTTON_STEP.get(action)
+    return expected is None or expected == step
+
+
+def next_step(step: str, photo_first: bool, had_duplicates: bool = False) -> str | None:
+    """Where the flow goes once `step` is answered; None after the last one. The duplicates
+    step is skipped if there were none."""
+    steps = STEPS_PHOTO_FIRST if photo_first else STEPS_FULL
+    if step not in steps:
+        # photo-first: a description added from the confirm screen goes back there
+        return {"description": "confirm", "photos": "location"}.get(step)
+    for following in steps[steps.index(step) + 1 :]:
+        if following != "duplicates" or had_duplicates:
+            return following
+    return None
 
 
 def previous_step(step: str, photo_first: bool, had_duplicates: bool) -> str | None:

@@ -472,3 +472,44 @@ def parse_closing(text: str, tz: ZoneInfo, now: datetime) -> datetime | Refused:
         refused = check_closing(when, now)
         return refused if refused is not None else when
     return Refused("bad_time")
+
+
+# --- A private ballot's state, carried in its buttons (so a restart loses nothing) -------------
+
+
+def parse_order(raw: str, n: int) -> tuple[int, ...] | None:
+    """A ranked ballot's order from its button ("_" = empty); None if forged."""
+    if raw == "_":
+        return ()
+    if not raw.isdigit() or len(raw) > n or len(set(raw)) != len(raw):
+        return None
+    order = tuple(int(c) for c in raw)
+    return order if all(i < n for i in order) else None
+
+
+def encode_order(order: tuple[int, ...]) -> str:
+    return "".join(str(i) for i in order) or "_"
+
+
+def mask_picks(mask: int, n: int) -> tuple[int, ...] | None:
+    """The picks a multiple-choice button's bit mask stands for; None if forged."""
+    if not 0 <= mask < (1 << n):
+        return None
+    return tuple(i for i in range(n) if mask >> i & 1)
+
+
+def picks_mask(picks: Sequence[int]) -> int:
+    return sum(1 << i for i in picks)
+
+
+def ranked_next(order: tuple[int, ...], n: int) -> list[tuple[int, tuple[int, ...]]]:
+    """The options not ranked yet, each with the order once it is ranked next."""
+    return [(i, (*order, i)) for i in range(n) if i not in order]
+
+
+def next_setup_step(kind: PollKind, answered: str) -> str:
+    """/newpoll after a typed question or options: a proposal's choices are fixed (agree,
+    disagree, abstain), and only a multiple-choice poll asks how many may be picked."""
+    if answered == "question":
+        return "audience" if kind is PollKind.PROPOSAL else "options"
+    return "picks" if kind is PollKind.MULTIPLE else "audience"

@@ -45,6 +45,15 @@ class Proposal:
         return self.status in (ProposalStatus.COLLECTING, ProposalStatus.READY)
 
 
+def preview(
+    author_id: int, audience: Audience, title: str, body: str, threshold: int, now: datetime
+) -> Proposal:
+    """A draft as its card will show it once submitted: no id yet, collecting, no co-signs."""
+    return Proposal(
+        0, author_id, audience, title, body, threshold, ProposalStatus.COLLECTING, 0, now
+    )
+
+
 def may_propose(member: Member) -> Refused | None:
     """Verified residents propose for their own compound or building."""
     if member.household_id is None or member.building_id is None:

@@ -21,19 +21,23 @@ from linli.core.events import (
     Signup,
     SignupStatus,
     Waitlisted,
+    audience_allowed,
     check_audience,
     clean_line,
     decide_cancel_signup,
     decide_checkin,
     decide_signup,
+    detail_buttons,
     normalize_code,
     occurrences,
     parse_count,
+    parse_kind,
     parse_span,
     parse_when,
     reminder_due,
     reschedule,
     seats_to_fill,
+    signup_state,
     to_ics,
     validate_draft,
     validate_times,
@@ -370,3 +374,40 @@ def test_ics_is_rfc5545_in_community_time() -> None:
     assert vevent.decoded("DTSTART") == START.astimezone(TZ)
     cancelled = to_ics(event(status=EventStatus.CANCELLED), TZ, calendar_name="x").decode()
     assert "STATUS:CANCELLED" in cancelled
+
+
+# --- what the bot offers ------------------------------------------------------------------
+
+
+def test_signup_state_and_detail_buttons() -> None:
+    assert signup_state(None) == "none"
+    assert signup_state(signup(SignupStatus.WAITLISTED)) == "waitlisted"
+    assert signup_state(signup(SignupStatus.CONFIRMED, checked_in_at=NOW)) == "checked_in"
+    open_event, cancelled = event(), event(status=EventStatus.CANCELLED)
+    assert detail_buttons(open_event, "none", False) == [["signup"], ["calendar"]]
+    assert detail_buttons(open_event, "cancelled", False) == [["signup"], ["calendar"]]
+    assert detail_buttons(open_event, "waitlisted", False) == [["cancel_signup"], ["calendar"]]
+    assert detail_buttons(open_event, "checked_in", False) == [["calendar"]]
+    assert detail_buttons(open_event, "confirmed", True) == [
+        ["cancel_signup"],
+        ["calendar"],
+        ["attendees", "checkin_qr"],
+        ["edit_time", "edit_place", "cancel_event"],
+    ]
+    assert detail_buttons(cancelled, "confirmed", True) == [
+        ["calendar"],
+        ["attendees", "checkin_qr"],
+    ]
+
+
+def test_audiences_a_button_may_set() -> None:
+    assert audience_allowed(Audience(NodeKind.COMMUNITY), COMMUNITY)
+    assert not audience_allowed(Audience(NodeKind.COMMUNITY, "heyuan"), COMMUNITY)
+    assert audience_allowed(Audience(NodeKind.COMPOUND, "lihu"), COMMUNITY)
+    assert not audience_allowed(Audience(NodeKind.COMPOUND, "nowhere"), COMMUNITY)
+    assert audience_allowed(Audience(NodeKind.BUILDING, "heyuan/1"), COMMUNITY)
+    assert not audience_allowed(Audience(NodeKind.BUILDING, "heyuan/9"), COMMUNITY)
+    assert audience_allowed(Audience(NodeKind.ROLE, Role.VOLUNTEER.value), COMMUNITY)
+    assert not audience_allowed(Audience(NodeKind.ROLE, Role.ORGANIZER.value), COMMUNITY)
+    assert parse_kind("care") is EventKind.CARE
+    assert parse_kind("party") is None

@@ -172,6 +172,55 @@ def test_back_goes_to_the_previous_step() -> None:
     assert h.previous_step("description", True, False) == "confirm"
 
 
+def test_next_step_walks_each_flow_and_skips_empty_duplicates() -> None:
+    full = ["category"]
+    while (step := h.next_step(full[-1], False, had_duplicates=False)) is not None:
+        full.append(step)
+    assert full == ["category", "description", "photos", "location", "anonymous", "confirm"]
+    assert h.next_step("location", False, had_duplicates=True) == "duplicates"
+    assert h.next_step("duplicates", False) == "anonymous"
+    photo_first = ["category"]
+    while (step := h.next_step(photo_first[-1], True, had_duplicates=True)) is not None:
+        photo_first.append(step)
+    assert photo_first == ["category", "location", "duplicates", "confirm"]
+    assert h.next_step("location", True, had_duplicates=False) == "confirm"
+    assert h.next_step("description", True) == "confirm"  # added from the confirm screen
+    assert h.next_step("photos", True) == "location"
+    assert h.next_step("nonsense", False) is None
+
+
+def test_flow_buttons_fit_only_their_step() -> None:
+    assert h.button_fits("cat", "category")
+    assert not h.button_fits("cat", "confirm")
+    assert h.button_fits("send", "confirm") and not h.button_fits("send", "anonymous")
+    assert h.button_fits("back", "photos") and h.button_fits("back", "confirm")
+
+
+def test_triage_notes_rejections_need_a_reason() -> None:
+    assert h.triage_note(Action.ACK, "  ") == ""
+    assert h.triage_note(Action.REJECT, "  ") == Refused("reason_needed")
+    assert h.triage_note(Action.REJECT, " duplicate of H-12 ") == "duplicate of H-12"
+    too_long = "x" * (h.NOTE_MAX_CHARS + 1)
+    assert h.triage_note(Action.RESOLVE, too_long) == Refused(
+        "note_too_long", {"limit": h.NOTE_MAX_CHARS}
+    )
+    assert h.duplicate_of(Action.REJECT, "duplicate of H-12") == 12
+    assert h.duplicate_of(Action.RESOLVE, "duplicate of H-12") is None
+
+
+def test_visible_changes_leave_out_filing_and_support() -> None:
+    when = datetime(2026, 5, 1, tzinfo=UTC)
+    history = [
+        h.Event(1, status, None, "", when)
+        for status in ("new", "supported", "acknowledged", "reopened", "resolved")
+    ]
+    assert [e.status for e in h.visible_changes(history)] == [
+        "acknowledged",
+        "reopened",
+        "resolved",
+    ]
+
+
 def test_report_filters_parse_and_round_trip() -> None:
     keys = ("fire", "gas")
     default = h.parse_filter([], keys, COMMUNITY)

@@ -25,9 +25,15 @@ from linli.core.polls import (
     check_draft,
     count_eligible,
     decide_vote,
+    encode_order,
     instant_runoff,
+    mask_picks,
+    next_setup_step,
     parse_options,
+    parse_order,
+    picks_mask,
     proposal_passes,
+    ranked_next,
     reminder_due,
     split_question,
     tally,
@@ -330,3 +336,23 @@ def test_reminder_only_once_the_day_before_and_only_if_open_then() -> None:
     assert not reminder_due(short, p.closes_at - timedelta(hours=1), 24)
     closed = replace(p, status=PollStatus.CLOSED)
     assert not reminder_due(closed, p.closes_at - timedelta(hours=1), 24)
+
+
+def test_ballot_state_in_buttons_round_trips_and_refuses_forgeries() -> None:
+    assert parse_order("_", 4) == () and encode_order(()) == "_"
+    assert parse_order(encode_order((2, 0, 3)), 4) == (2, 0, 3)
+    for forged in ("00", "4", "01234", "x1", ""):
+        assert parse_order(forged, 4) is None
+    assert mask_picks(picks_mask((0, 2)), 3) == (0, 2)
+    assert mask_picks(0, 3) == ()
+    assert mask_picks(8, 3) is None and mask_picks(-1, 3) is None
+    assert ranked_next((2,), 3) == [(0, (2, 0)), (1, (2, 1))]
+    assert ranked_next((0, 1, 2), 3) == []
+
+
+def test_newpoll_steps_after_typed_answers() -> None:
+    assert next_setup_step(PollKind.PROPOSAL, "question") == "audience"
+    assert next_setup_step(PollKind.SINGLE, "question") == "options"
+    assert next_setup_step(PollKind.RANKED, "question") == "options"
+    assert next_setup_step(PollKind.MULTIPLE, "options") == "picks"
+    assert next_setup_step(PollKind.SINGLE, "options") == "audience"

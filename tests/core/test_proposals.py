@@ -15,6 +15,7 @@ from linli.core.proposals import (
     check_proposal,
     decide_cosign,
     decide_decision,
+    preview,
 )
 from tests.core.test_polls import COMMUNITY, member
 
@@ -85,3 +86,11 @@ def test_only_organizers_decide_and_only_once() -> None:
     assert decide_decision(proposal(ProposalStatus.OPENED), organizer) == Refused(
         "already_decided", {"status": "opened"}
     )
+
+
+def test_preview_is_a_fresh_collecting_proposal() -> None:
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    shown = preview(5, Audience(NodeKind.BUILDING, "heyuan/1"), "装路灯", "楼下太暗", 10, now)
+    assert (shown.id, shown.author_id, shown.cosigns, shown.threshold) == (0, 5, 0, 10)
+    assert shown.status is ProposalStatus.COLLECTING and shown.is_pending
+    assert (shown.title, shown.body, shown.created_at) == ("装路灯", "楼下太暗", now)

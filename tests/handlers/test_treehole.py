@@ -245,3 +245,14 @@ async def test_organizer_role_granted_in_chat_can_reply(harness: Harness) -> Non
     await h.callback(staff, "th:r:1", chat=staff)
     await h.send(staff, "收到")
     assert "已回复 T-0001" in h.last_text(staff)
+
+
+async def test_reply_needs_a_private_chat(harness: Harness) -> None:
+    h = harness
+    wang = h.user(2001, "王芳")
+    await resident(h, wang)
+    await send_treehole(h, wang, "楼道灯坏了")
+    # the organizer never opened a private chat with the bot
+    await h.press(h.organizer, "💬 回复", chat=ORG_GROUP)
+    assert "请先私聊机器人" in h.alerts(h.organizer)[-1].text
+    assert await drafts_db.get_draft(h.db, h.organizer.id) is None

@@ -373,38 +373,53 @@ async def _on_confirm(update: Update, context: LinliContext, actor: Actor) -> bo
     parsed = callbacks.unpack(query.data if query else None, "bc", str)
     if query is None or parsed is None:
         return False
-    services = context.services
     draft = await _draft(context, actor, "confirm")
     target = target_of(draft, context) if draft is not None else None
     if draft is None or target is None or draft.data.get("key") != parsed[1]:
-        existing = await bc_db.find_by_key(services.db, parsed[1])
-        if existing is None:
-            return False
-        await refuse(
-            update,
-            context,
-            actor.locale,
-            Refused("already_confirmed", {"id": existing}),
-            "broadcasts",
-        )
-        return True
-    recipients = await bc_db.recipients(services.db, target, services.community)
-    created = await bc_db.create_broadcast(
-        services.db,
-        key=parsed[1],
-        created_by=actor.member.id,
-        locale=actor.locale,
-        target=target,
-        text=draft.data["text"],
-        photo=draft.data["photo"],
-        recipients=recipients,
-        now=services.now(),
-    )
+        return await _confirmed_before(update, context, actor, parsed[1])
+    created = await _create(context, actor, draft, target, parsed[1])
     if isinstance(created, Refused):
         await refuse(update, context, actor.locale, created, "broadcasts")
         return True
     await flows.end_flow(context, actor.user.id, FLOW)
     await answer(update, context, actor.locale, "broadcasts/started", id=created.id)
+    await _show_progress(query, context, actor, created)
+    delivery.start_delivery(context.application, created.id)  # type: ignore[arg-type]
+    return True
+
+
+async def _confirmed_before(update: Update, context: LinliContext, actor: Actor, key: str) -> bool:
+    """A second Send (or one from an old card): say which broadcast it already started."""
+    existing = await bc_db.find_by_key(context.services.db, key)
+    if existing is None:
+        return False
+    refused = Refused("already_confirmed", {"id": existing})
+    await refuse(update, context, actor.locale, refused, "broadcasts")
+    return True
+
+
+async def _create(
+    context: LinliContext, actor: Actor, draft: Draft, target: Target, key: str
+) -> bc_db.Broadcast | Refused:
+    services = context.services
+    return await bc_db.create_broadcast(
+        services.db,
+        key=key,
+        created_by=actor.member.id,
+        locale=actor.locale,
+        target=target,
+        text=draft.data["text"],
+        photo=draft.data["photo"],
+        recipients=await bc_db.recipients(services.db, target, services.community),
+        now=services.now(),
+    )
+
+
+async def _show_progress(
+    query: CallbackQuery, context: LinliContext, actor: Actor, created: bc_db.Broadcast
+) -> None:
+    """The confirmation card becomes the progress card (recorded, so delivery edits it)."""
+    services = context.services
     progress = delivery.progress_text(services, actor.locale, created, created.counts, final=False)
     await edit(query, progress)
     if query.message is not None:
@@ -416,8 +431,6 @@ async def _on_confirm(update: Update, context: LinliContext, actor: Actor) -> bo
             chat_id=query.message.chat.id,
             message_id=query.message.message_id,
         )
-    delivery.start_delivery(context.application, created.id)  # type: ignore[arg-type]
-    return True
 
 
 async def _on_cancel(update: Update, context: LinliContext, actor: Actor) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -56,14 +57,6 @@ NEW = "newevent"  # flow names
 EDIT = "eventedit"
 LIST_PAGE = 8
 ATTENDEES_PAGE = 30
-AUDIENCE_ROLES = (
-    Role.VOLUNTEER,
-    Role.BUILDING_LEADER,
-    Role.GRID_WORKER,
-    Role.MOBILE_REPORTER,
-    Role.PARTY_MEMBER,
-    Role.RESIDENT,
-)
 _LIMITS = {
     "title": core.TITLE_MAX,
     "description": core.DESCRIPTION_MAX,
@@ -133,74 +126,87 @@ async def _ask(
     )
 
 
-def _step_markup(context: LinliContext, actor: Actor, step: str) -> InlineKeyboardMarkup | None:
-    loc = actor.locale
-    if step == "kind":
-        return keyboard(
-            [
-                [
-                    (_lbl(context, loc, f"kind_{k.value}"), callbacks.pack(F, "nk", k.value))
-                    for k in EventKind
-                ]
-            ]
-        )
-    if step in ("description", "deadline"):
-        return keyboard([[(_lbl(context, loc, "skip"), callbacks.pack(F, "sk"))]])
-    if step == "audience":
-        community = context.services.community
-        rows = [
-            [
-                (
-                    _lbl(context, loc, "audience_community"),
-                    callbacks.pack(F, "na", NodeKind.COMMUNITY.value, ""),
-                )
-            ]
+Rows = list[list[tuple[str, str]]]
+
+
+def _kind_rows(context: LinliContext, loc: str) -> Rows:
+    return [
+        [
+            (_lbl(context, loc, f"kind_{k.value}"), callbacks.pack(F, "nk", k.value))
+            for k in EventKind
         ]
-        rows += [
-            [(c.name, callbacks.pack(F, "na", NodeKind.COMPOUND.value, c.id))]
-            for c in community.compounds
+    ]
+
+
+def _skip_rows(context: LinliContext, loc: str) -> Rows:
+    return [[(_lbl(context, loc, "skip"), callbacks.pack(F, "sk"))]]
+
+
+def _audience_rows(context: LinliContext, loc: str) -> Rows:
+    everyone = callbacks.pack(F, "na", NodeKind.COMMUNITY.value, "")
+    rows = [[(_lbl(context, loc, "audience_community"), everyone)]]
+    rows += [
+        [(c.name, callbacks.pack(F, "na", NodeKind.COMPOUND.value, c.id))]
+        for c in context.services.community.compounds
+    ]
+    rows.append(
+        [
+            (_lbl(context, loc, "audience_building"), callbacks.pack(F, "nab")),
+            (_lbl(context, loc, "audience_role"), callbacks.pack(F, "nar")),
         ]
-        rows.append(
-            [
-                (_lbl(context, loc, "audience_building"), callbacks.pack(F, "nab")),
-                (_lbl(context, loc, "audience_role"), callbacks.pack(F, "nar")),
-            ]
+    )
+    return rows
+
+
+def _building_rows(context: LinliContext, loc: str) -> Rows:
+    buttons = [
+        (
+            _lbl(context, loc, "building", compound=c.name, name=b.name),
+            callbacks.pack(F, "na", NodeKind.BUILDING.value, b.id),
         )
-        return keyboard(rows)
-    if step == "audience_building":
-        community = context.services.community
-        buttons = [
+        for c in context.services.community.compounds
+        for b in c.buildings
+    ]
+    return [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+
+
+def _role_rows(context: LinliContext, loc: str) -> Rows:
+    return [
+        [
             (
-                _lbl(context, loc, "building", compound=c.name, name=b.name),
-                callbacks.pack(F, "na", NodeKind.BUILDING.value, b.id),
+                _lbl(context, loc, f"role_{r.value}"),
+                callbacks.pack(F, "na", NodeKind.ROLE.value, r.value),
             )
-            for c in community.compounds
-            for b in c.buildings
         ]
-        return keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-    if step == "audience_role":
-        return keyboard(
-            [
-                [
-                    (
-                        _lbl(context, loc, f"role_{r.value}"),
-                        callbacks.pack(F, "na", NodeKind.ROLE.value, r.value),
-                    )
-                ]
-                for r in AUDIENCE_ROLES
-            ]
-        )
-    if step == "preview":
-        return keyboard(
-            [
-                [(_lbl(context, loc, "publish"), callbacks.pack(F, "np"))],
-                [
-                    (_lbl(context, loc, "restart"), callbacks.pack(F, "nr")),
-                    (_lbl(context, loc, "discard"), callbacks.pack(F, "nx")),
-                ],
-            ]
-        )
-    return None
+        for r in core.AUDIENCE_ROLES
+    ]
+
+
+def _preview_rows(context: LinliContext, loc: str) -> Rows:
+    return [
+        [(_lbl(context, loc, "publish"), callbacks.pack(F, "np"))],
+        [
+            (_lbl(context, loc, "restart"), callbacks.pack(F, "nr")),
+            (_lbl(context, loc, "discard"), callbacks.pack(F, "nx")),
+        ],
+    ]
+
+
+# The buttons each /newevent step shows (the text steps not listed have none).
+_STEP_ROWS: dict[str, Callable[[LinliContext, str], Rows]] = {
+    "kind": _kind_rows,
+    "description": _skip_rows,
+    "deadline": _skip_rows,
+    "audience": _audience_rows,
+    "audience_building": _building_rows,
+    "audience_role": _role_rows,
+    "preview": _preview_rows,
+}
+
+
+def _step_markup(context: LinliContext, actor: Actor, step: str) -> InlineKeyboardMarkup | None:
+    rows = _STEP_ROWS.get(step)
+    return keyboard(rows(context, actor.locale)) if rows else None
 
 
 async def on_newevent_input(
@@ -283,51 +289,76 @@ async def on_newevent_button(update: Update, context: LinliContext) -> None:
         reason = "not_organizer" if not actor.is_organizer else "no_draft"
         await refuse(update, context, actor.locale, _refused(reason), FEATURE)
         return
-    action = callbacks.action_of(query.data, F)
-    event_draft = EventDraft.from_data(draft.data)
-    if action == "nk" and draft.step == "kind":
-        parsed = callbacks.unpack(query.data, F, str)
-        if parsed is None or parsed[1] not in {k.value for k in EventKind}:
-            await refuse(update, context, actor.locale, _refused("use_buttons"), FEATURE)
-            return
-        event_draft.kind = EventKind(parsed[1])
-    elif action in ("nab", "nar") and draft.step == "audience":
-        step = "audience_building" if action == "nab" else "audience_role"
-        await answer(update, context, actor.locale)
-        await edit(
-            query,
-            text(
-                context,
-                actor.locale,
-                "events/ask",
-                step=step,
-                limit=0,
-                tz=context.services.config.tz.key,
-            ),
-            _step_markup(context, actor, step),
-        )
-        return
-    elif action == "na" and draft.step == "audience":
-        audience = _audience_from(query.data, context)
-        if audience is None:
-            await refuse(update, context, actor.locale, _refused("use_buttons"), FEATURE)
-            return
-        event_draft.audience = audience
-    elif action == "sk" and draft.step in ("description", "deadline"):
-        refused = core.apply_text(
-            event_draft, draft.step, core.SKIP, context.services.config.tz, context.services.now()
-        )
-        if refused is not None:
-            await refuse(update, context, actor.locale, refused, FEATURE)
-            return
-    elif action in ("np", "nr", "nx") and draft.step == "preview":
-        await _finish_draft(update, context, actor, action, event_draft)
-        return
-    else:
+    action = callbacks.action_of(query.data, F) or ""
+    steps, handle = _NEW_BUTTONS.get(action, ((), None))
+    if handle is None or draft.step not in steps:
         await refuse(update, context, actor.locale, _refused("no_draft"), FEATURE)
         return
+    await handle(update, context, actor, draft, action)
+
+
+async def _filled(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, event_draft: EventDraft
+) -> None:
+    """A button answered the step: on to the next one."""
     await answer(update, context, actor.locale)
     await _advance(update, context, actor, draft, event_draft)
+
+
+async def _on_kind(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
+) -> None:
+    parsed = callbacks.unpack(_data(update), F, str)
+    kind = core.parse_kind(parsed[1]) if parsed else None
+    if kind is None:
+        await refuse(update, context, actor.locale, _refused("use_buttons"), FEATURE)
+        return
+    event_draft = EventDraft.from_data(draft.data)
+    event_draft.kind = kind
+    await _filled(update, context, actor, draft, event_draft)
+
+
+async def _on_audience(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
+) -> None:
+    audience = _audience_from(_data(update), context)
+    if audience is None:
+        await refuse(update, context, actor.locale, _refused("use_buttons"), FEATURE)
+        return
+    event_draft = EventDraft.from_data(draft.data)
+    event_draft.audience = audience
+    await _filled(update, context, actor, draft, event_draft)
+
+
+async def _on_skip(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
+) -> None:
+    event_draft = EventDraft.from_data(draft.data)
+    services = context.services
+    refused = core.apply_text(
+        event_draft, draft.step, core.SKIP, services.config.tz, services.now()
+    )
+    if refused is not None:
+        await refuse(update, context, actor.locale, refused, FEATURE)
+        return
+    await _filled(update, context, actor, draft, event_draft)
+
+
+async def _on_audience_list(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
+) -> None:
+    """Buildings or roles: a second list in place of the first (the step stays "audience")."""
+    query = update.callback_query
+    assert query is not None
+    step = "audience_building" if action == "nab" else "audience_role"
+    await answer(update, context, actor.locale)
+    tz = context.services.config.tz.key
+    body = text(context, actor.locale, "events/ask", step=step, limit=0, tz=tz)
+    await edit(query, body, _step_markup(context, actor, step))
+
+
+def _data(update: Update) -> str | None:
+    return update.callback_query.data if update.callback_query else None
 
 
 def _audience_from(data: str | None, context: LinliContext) -> Audience | None:
@@ -335,62 +366,74 @@ def _audience_from(data: str | None, context: LinliContext) -> Audience | None:
     if parsed is None or parsed[1] not in {k.value for k in NodeKind}:
         return None
     audience = Audience(NodeKind(parsed[1]), parsed[2])
-    community = context.services.community
-    valid = {
-        NodeKind.COMMUNITY: audience.target == "",
-        NodeKind.COMPOUND: community.compound(audience.target) is not None,
-        NodeKind.BUILDING: community.building(audience.target) is not None,
-        NodeKind.ROLE: audience.target in {r.value for r in AUDIENCE_ROLES},
-    }[audience.kind]
-    return audience if valid else None
+    return audience if core.audience_allowed(audience, context.services.community) else None
 
 
-async def _finish_draft(
-    update: Update, context: LinliContext, actor: Actor, action: str, draft: EventDraft
+async def _discard_draft(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
 ) -> None:
     query = update.callback_query
     assert query is not None
     await answer(update, context, actor.locale)
-    if action == "nx":
-        await flows.end_flow(context, actor.user.id, NEW)
-        await edit(query, text(context, actor.locale, "events/discarded"))
-        return
-    if action == "nr":
-        await flows.start_flow(context, actor.user.id, NEW, "kind", **EventDraft().to_data())
-        await _ask(update, context, actor, "kind", EventDraft())
-        return
-    now = context.services.now()
-    refused = core.validate_draft(draft, now)
+    await flows.end_flow(context, actor.user.id, NEW)
+    await edit(query, text(context, actor.locale, "events/discarded"))
+
+
+async def _restart_draft(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
+) -> None:
+    await answer(update, context, actor.locale)
+    await flows.start_flow(context, actor.user.id, NEW, "kind", **EventDraft().to_data())
+    await _ask(update, context, actor, "kind", EventDraft())
+
+
+async def _publish_draft(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, action: str
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    await answer(update, context, actor.locale)
+    event_draft, now = EventDraft.from_data(draft.data), context.services.now()
+    refused = core.validate_draft(event_draft, now)
     if refused is not None:
         await refuse(update, context, actor.locale, refused, FEATURE)
         return
     created, _ = await events_db.create_events(
-        context.services.db, draft, core.occurrences(draft, now), actor.member.id, now
+        context.services.db, event_draft, core.occurrences(event_draft, now), actor.member.id, now
     )
     await flows.end_flow(context, actor.user.id, NEW)
     await publish_due(context)
     cards = await events_db.cards_of(context.services.db, created[0].id)
-    await edit(
-        query,
-        text(
-            context,
-            actor.locale,
-            "events/published",
-            events=created,
-            groups=sum(1 for c in cards if c.message_id is not None),
-        ),
-        keyboard(
-            [
-                [
-                    (
-                        _lbl(context, actor.locale, "details", id=e.id, title=e.title[:30]),
-                        callbacks.pack(F, "show", e.id),
-                    )
-                ]
-                for e in created[:5]
-            ]
-        ),
-    )
+    groups = sum(1 for c in cards if c.message_id is not None)
+    body = text(context, actor.locale, "events/published", events=created, groups=groups)
+    await edit(query, body, keyboard(_details_rows(context, actor.locale, created[:5])))
+
+
+def _details_rows(context: LinliContext, locale: str, events: list[Event]) -> Rows:
+    """A details button per event, one a row."""
+    return [
+        [
+            (
+                _lbl(context, locale, "details", id=e.id, title=e.title[:30]),
+                callbacks.pack(F, "show", e.id),
+            )
+        ]
+        for e in events
+    ]
+
+
+NewEventButton = Callable[[Update, LinliContext, Actor, Draft, str], Awaitable[None]]
+# ev:<action>: the /newevent steps that show the button, and what it does.
+_NEW_BUTTONS: dict[str, tuple[tuple[str, ...], NewEventButton]] = {
+    "nk": (("kind",), _on_kind),
+    "nab": (("audience",), _on_audience_list),
+    "nar": (("audience",), _on_audience_list),
+    "na": (("audience",), _on_audience),
+    "sk": (("description", "deadline"), _on_skip),
+    "np": (("preview",), _publish_draft),
+    "nr": (("preview",), _restart_draft),
+    "nx": (("preview",), _discard_draft),
+}
 
 
 # --- Sign-up and cancel (group cards and private messages) -------------------------------
@@ -538,15 +581,7 @@ async def _send_list(
     pages = max(1, math.ceil(len(listed) / LIST_PAGE))
     page = min(max(page, 1), pages)
     items = listed[(page - 1) * LIST_PAGE : page * LIST_PAGE]
-    rows = [
-        [
-            (
-                _lbl(context, actor.locale, "details", id=i.event.id, title=i.event.title[:30]),
-                callbacks.pack(F, "show", i.event.id),
-            )
-        ]
-        for i in items
-    ]
+    rows = _details_rows(context, actor.locale, [i.event for i in items])
     rows.append(_pager(context, actor.locale, "ls", 0, page, pages))
     values = {"items": items, "page": page, "pages": pages}
     markup = keyboard([r for r in rows if r])
@@ -587,17 +622,7 @@ async def on_myevents(update: Update, context: LinliContext) -> None:
     items = await events_db.member_events(
         context.services.db, actor.member.id, context.services.now()
     )
-    markup = keyboard(
-        [
-            [
-                (
-                    _lbl(context, actor.locale, "details", id=i.event.id, title=i.event.title[:30]),
-                    callbacks.pack(F, "show", i.event.id),
-                )
-            ]
-            for i in items[:20]
-        ]
-    )
+    markup = keyboard(_details_rows(context, actor.locale, [i.event for i in items[:20]]))
     await reply(update, context, actor.locale, "events/mine", markup, items=items)
 
 
@@ -623,6 +648,37 @@ async def on_show(update: Update, context: LinliContext) -> None:
     await _send_detail(update, context, actor, parsed[1], private=True)
 
 
+# What each detail button sends: its callback action and the arguments after the event id.
+_DETAIL_DATA: dict[str, tuple[str, tuple[int, ...]]] = {
+    "signup": ("su", ()),
+    "cancel_signup": ("sc", ()),
+    "calendar": ("ics", ()),
+    "attendees": ("att", (1,)),  # page 1
+    "checkin_qr": ("qr", ()),
+    "edit_time": ("et", ()),
+    "edit_place": ("ep", ()),
+    "cancel_event": ("cx", ()),
+}
+
+
+def _detail_markup(
+    context: LinliContext, locale: str, event: Event, status: str, manage: bool
+) -> InlineKeyboardMarkup:
+    rows = core.detail_buttons(event, status, manage)
+    return keyboard(
+        [
+            [
+                (
+                    _lbl(context, locale, key),
+                    callbacks.pack(F, _DETAIL_DATA[key][0], event.id, *_DETAIL_DATA[key][1]),
+                )
+                for key in row
+            ]
+            for row in rows
+        ]
+    )
+
+
 async def _send_detail(
     update: Update, context: LinliContext, actor: Actor, event_id: int, *, private: bool = False
 ) -> None:
@@ -631,34 +687,8 @@ async def _send_detail(
     if event is None:
         await refuse(update, context, actor.locale, _refused("unknown_event"), FEATURE)
         return
-    signup = await events_db.get_signup(db, event_id, actor.member.id)
-    status = "none" if signup is None else signup.status.value
-    if signup is not None and signup.checked_in_at is not None:
-        status = "checked_in"
-    loc = actor.locale
-    rows: list[list[tuple[str, str]]] = []
-    if not event.cancelled:
-        if status in ("none", SignupStatus.CANCELLED.value):
-            rows.append([(_lbl(context, loc, "signup"), callbacks.pack(F, "su", event.id))])
-        elif status != "checked_in":
-            rows.append([(_lbl(context, loc, "cancel_signup"), callbacks.pack(F, "sc", event.id))])
-    rows.append([(_lbl(context, loc, "calendar"), callbacks.pack(F, "ics", event.id))])
+    status = core.signup_state(await events_db.get_signup(db, event_id, actor.member.id))
     manage = core.may_manage(actor.member, event)
-    if manage:
-        rows.append(
-            [
-                (_lbl(context, loc, "attendees"), callbacks.pack(F, "att", event.id, 1)),
-                (_lbl(context, loc, "checkin_qr"), callbacks.pack(F, "qr", event.id)),
-            ]
-        )
-        if not event.cancelled:
-            rows.append(
-                [
-                    (_lbl(context, loc, "edit_time"), callbacks.pack(F, "et", event.id)),
-                    (_lbl(context, loc, "edit_place"), callbacks.pack(F, "ep", event.id)),
-                    (_lbl(context, loc, "cancel_event"), callbacks.pack(F, "cx", event.id)),
-                ]
-            )
     values = {
         "event": event,
         "seats": await events_db.seats(db, event.id),
@@ -667,9 +697,10 @@ async def _send_detail(
         "manage": manage,
         "position": await events_db.waitlist_position(db, event.id, actor.member.id),
     }
-    body = text(context, loc, "events/detail", **values)
+    body = text(context, actor.locale, "events/detail", **values)
+    markup = _detail_markup(context, actor.locale, event, status, manage)
     await context.bot.send_message(
-        actor.user.id if private else _chat_id(update), body, reply_markup=keyboard(rows)
+        actor.user.id if private else _chat_id(update), body, reply_markup=markup
     )
 
 

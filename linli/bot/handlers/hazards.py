@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
@@ -19,13 +20,14 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from linli.bot import callbacks, flows
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
+    Markup,
     answer,
     building_label,
     deep_link,
@@ -128,8 +130,7 @@ async def card_text(context: LinliContext, report: Report, locale: str) -> str:
             "note": e.note,
             "when": e.created_at,
         }
-        for e in history
-        if e.status not in ("new", "supported")
+        for e in rules.visible_changes(history)
     ]
     return text(
         context,
@@ -269,114 +270,92 @@ def _draft_view(context: LinliContext, draft: Draft, locale: str) -> dict[str, A
     }
 
 
+Ask = tuple[str, Markup, dict[str, Any]]
+
+
+def _button(
+    context: LinliContext, locale: str, key: str, action: str, *args: str | int, **values: Any
+) -> tuple[str, str]:
+    return label(context, locale, f"hazards.{key}", **values), callbacks.pack("hz", action, *args)
+
+
+async def _ask_category(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    rows = [*_category_rows(context, actor.locale), _nav(context, actor.locale, back=False)]
+    values = {
+        "photo_first": bool(draft.data.get("pf")),
+        "photos": len(draft.data.get("photos", [])),
+    }
+    return "hazards/ask_category", keyboard(rows), values
+
+
+async def _ask_description(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    limit = context.services.config.hazards.description_limit
+    return "hazards/ask_description", keyboard([_nav(context, actor.locale)]), {"limit": limit}
+
+
+async def _ask_photos(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    count = len(draft.data.get("photos", []))
+    done = _button(context, actor.locale, "done" if count else "skip", "done")
+    markup = keyboard([[done], _nav(context, actor.locale)])
+    return "hazards/ask_photos", markup, {"count": count, "limit": rules.MAX_PHOTOS}
+
+
+async def _ask_location(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    return "hazards/ask_location", _location_keyboard(context, actor), {}
+
+
+async def _ask_duplicates(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    locale, db = actor.locale, context.services.db
+    reports = [await hazards_db.get_report(db, i) for i in draft.data.get("dups", [])]
+    found = [r for r in reports if r is not None]
+    rows = [[_button(context, locale, "me_too", "same", r.id, code=r.code)] for r in found]
+    rows += [[_button(context, locale, "new_one", "new")], _nav(context, locale)]
+    views = [report_view(context, r, locale) for r in found]
+    return "hazards/ask_duplicates", keyboard(rows), {"reports": views}
+
+
+async def _ask_anonymous(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    locale = actor.locale
+    rows = [
+        [_button(context, locale, "named", "anon", 0)],
+        [_button(context, locale, "anonymous", "anon", 1)],
+        _nav(context, locale),
+    ]
+    return "hazards/ask_anonymous", keyboard(rows), {}
+
+
+async def _ask_confirm(context: LinliContext, actor: Actor, draft: Draft) -> Ask:
+    locale, anonymous = actor.locale, draft.data.get("anon")
+    if anonymous is None:  # photo-first: choose how to send right here
+        rows = [
+            [_button(context, locale, "send", "send", 0)],
+            [_button(context, locale, "send_anonymous", "send", 1)],
+            [_button(context, locale, "add_description", "desc")],
+        ]
+    else:
+        rows = [[_button(context, locale, "send", "send", int(anonymous))]]
+    rows.append(_nav(context, locale))
+    return "hazards/confirm", keyboard(rows), {"d": _draft_view(context, draft, locale)}
+
+
+# What each step of the report flow asks, with which buttons.
+_ASKS: dict[str, Callable[[LinliContext, Actor, Draft], Awaitable[Ask]]] = {
+    "category": _ask_category,
+    "description": _ask_description,
+    "photos": _ask_photos,
+    "location": _ask_location,
+    "duplicates": _ask_duplicates,
+    "anonymous": _ask_anonymous,
+    "confirm": _ask_confirm,
+}
+
+
 async def prompt(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     """Ask for what the current step needs."""
-    locale, data, step = actor.locale, draft.data, draft.step
-    limit = context.services.config.hazards.description_limit
-    photo_first = bool(data.get("pf"))
-    if step == "category":
-        rows = [*_category_rows(context, locale), _nav(context, locale, back=False)]
-        await reply(
-            update,
-            context,
-            locale,
-            "hazards/ask_category",
-            keyboard(rows),
-            photo_first=photo_first,
-            photos=len(data.get("photos", [])),
-        )
-    elif step == "description":
-        await reply(
-            update,
-            context,
-            locale,
-            "hazards/ask_description",
-            keyboard([_nav(context, locale)]),
-            limit=limit,
-        )
-    elif step == "photos":
-        done = label(context, locale, "hazards.done" if data.get("photos") else "hazards.skip")
-        rows = [[(done, callbacks.pack("hz", "done"))], _nav(context, locale)]
-        await reply(
-            update,
-            context,
-            locale,
-            "hazards/ask_photos",
-            keyboard(rows),
-            count=len(data.get("photos", [])),
-            limit=rules.MAX_PHOTOS,
-        )
-    elif step == "location":
-        await reply(
-            update, context, locale, "hazards/ask_location", _location_keyboard(context, actor)
-        )
-    elif step == "duplicates":
-        found = [
-            r
-            for r in [
-                await hazards_db.get_report(context.services.db, i) for i in data.get("dups", [])
-            ]
-            if r is not None
-        ]
-        rows = [
-            [
-                (
-                    label(context, locale, "hazards.me_too", code=r.code),
-                    callbacks.pack("hz", "same", r.id),
-                )
-            ]
-            for r in found
-        ]
-        rows += [
-            [(label(context, locale, "hazards.new_one"), callbacks.pack("hz", "new"))],
-            _nav(context, locale),
-        ]
-        await reply(
-            update,
-            context,
-            locale,
-            "hazards/ask_duplicates",
-            keyboard(rows),
-            reports=[report_view(context, r, locale) for r in found],
-        )
-    elif step == "anonymous":
-        rows = [
-            [(label(context, locale, "hazards.named"), callbacks.pack("hz", "anon", 0))],
-            [(label(context, locale, "hazards.anonymous"), callbacks.pack("hz", "anon", 1))],
-            _nav(context, locale),
-        ]
-        await reply(update, context, locale, "hazards/ask_anonymous", keyboard(rows))
-    elif step == "confirm":
-        anonymous = data.get("anon")
-        if anonymous is None:  # photo-first: choose how to send right here
-            rows = [
-                [(label(context, locale, "hazards.send"), callbacks.pack("hz", "send", 0))],
-                [
-                    (
-                        label(context, locale, "hazards.send_anonymous"),
-                        callbacks.pack("hz", "send", 1),
-                    )
-                ],
-                [(label(context, locale, "hazards.add_description"), callbacks.pack("hz", "desc"))],
-            ]
-        else:
-            rows = [
-                [
-                    (
-                        label(context, locale, "hazards.send"),
-                        callbacks.pack("hz", "send", int(anonymous)),
-                    )
-                ]
-            ]
-        rows.append(_nav(context, locale))
-        await reply(
-            update,
-            context,
-            locale,
-            "hazards/confirm",
-            keyboard(rows),
-            d=_draft_view(context, draft, locale),
-        )
+    ask = _ASKS.get(draft.step)
+    if ask is not None:
+        template, markup, values = await ask(context, actor, draft)
+        await reply(update, context, actor.locale, template, markup, **values)
 
 
 async def start_report(update: Update, context: LinliContext, actor: Actor) -> None:
@@ -442,9 +421,7 @@ async def _after_location(
         context.services.config.hazards.duplicate_radius_m,
     )
     draft.data["dups"] = [r.id for r in found]
-    step = "duplicates" if found else ("confirm" if draft.data.get("pf") else "anonymous")
-    await flows.save(context, draft, step)
-    await prompt(update, context, actor, draft)
+    await _advance(update, context, actor, draft, _next(draft, "location", bool(found)))
 
 
 def _new_report(draft: Draft, *, anonymous: bool) -> NewReport:
@@ -480,19 +457,15 @@ async def on_report_input(
             await say_no(update, context, locale, cleaned)
             return
         draft.data["desc"] = cleaned
-        await flows.save(context, draft, "confirm" if draft.data.get("pf") else "photos")
-        await prompt(update, context, actor, draft)
+        await _advance(update, context, actor, draft, _next(draft, "description"))
     elif step in ("photos", "description") and message.photo:
         photos: list[str] = draft.data.setdefault("photos", [])
         if len(photos) >= rules.MAX_PHOTOS:
             await reply(update, context, locale, "hazards/photos_full", limit=rules.MAX_PHOTOS)
             return
         photos.append(message.photo[-1].file_id)
-        if step == "photos" and len(photos) >= rules.MAX_PHOTOS:
-            await flows.save(context, draft, "location")
-        else:
-            await flows.save(context, draft)
-        await prompt(update, context, actor, draft)
+        full = step == "photos" and len(photos) >= rules.MAX_PHOTOS
+        await _advance(update, context, actor, draft, _next(draft, "photos") if full else None)
     elif step == "photos":
         kind = "sticker" if message.sticker else "other"
         await reply(update, context, locale, "hazards/not_a_photo", kind=kind)
@@ -620,57 +593,96 @@ async def _drop_keyboard(update: Update) -> None:
         await query.edit_message_reply_markup(None)
 
 
+def _next(draft: Draft, answered: str, had_duplicates: bool = False) -> str | None:
+    return rules.next_step(answered, bool(draft.data.get("pf")), had_duplicates)
+
+
+async def _advance(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, step: str | None
+) -> None:
+    await flows.save(context, draft, step)
+    await prompt(update, context, actor, draft)
+
+
 async def _flow_button(
     update: Update, context: LinliContext, actor: Actor, action: str, arg: str
-) -> None:
-    """A button of the report flow; only the step that shows it accepts it."""
+) -> bool:
+    """A button of the report flow; only the step that shows it accepts it (else False)."""
     draft = await flows.current(context, actor.user.id)
-    expected = {
-        "cat": "category",
-        "done": "photos",
-        "same": "duplicates",
-        "new": "duplicates",
-        "anon": "anonymous",
-        "send": "confirm",
-        "desc": "confirm",
-    }
-    if (
-        draft is None
-        or draft.flow != "report"
-        or (action in expected and draft.step != expected[action])
-    ):
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
+    if draft is None or draft.flow != "report" or not rules.button_fits(action, draft.step):
+        return False
     await answer(update, context, actor.locale)
     if action != "send":  # a refused send keeps its button, to try again later
         await _drop_keyboard(update)
-    if action == "back":
-        await _go_back(update, context, actor, draft)
-    elif action == "cat":
-        category = rules.category_by_key(categories(context.services), arg)
-        if category is None:
-            await answer(update, context, actor.locale, "common/stale_button", alert=True)
-            return
-        draft.data.update(cat=category.key, urgent=category.urgent)
-        await flows.save(context, draft, "location" if draft.data.get("pf") else "description")
-        await prompt(update, context, actor, draft)
-    elif action == "done":
-        await flows.save(context, draft, "location")
-        await prompt(update, context, actor, draft)
-    elif action == "desc":
-        await flows.save(context, draft, "description")
-        await prompt(update, context, actor, draft)
-    elif action == "new":
-        await flows.save(context, draft, "confirm" if draft.data.get("pf") else "anonymous")
-        await prompt(update, context, actor, draft)
-    elif action == "anon":
-        draft.data["anon"] = arg == "1"
-        await flows.save(context, draft, "confirm")
-        await prompt(update, context, actor, draft)
-    elif action == "send":
-        await _send(update, context, actor, draft, arg == "1")
-    elif action == "same" and arg.isdigit():
+    await _FLOW_BUTTONS[action](update, context, actor, draft, arg)
+    return True
+
+
+async def _on_back(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    await _go_back(update, context, actor, draft)
+
+
+async def _on_category(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    category = rules.category_by_key(categories(context.services), arg)
+    if category is None:
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return
+    draft.data.update(cat=category.key, urgent=category.urgent)
+    await _advance(update, context, actor, draft, _next(draft, "category"))
+
+
+async def _on_photos_done(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    await _advance(update, context, actor, draft, _next(draft, "photos"))
+
+
+async def _on_add_description(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    await _advance(update, context, actor, draft, "description")
+
+
+async def _on_new_one(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    await _advance(update, context, actor, draft, _next(draft, "duplicates"))
+
+
+async def _on_anonymous(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    draft.data["anon"] = arg == "1"
+    await _advance(update, context, actor, draft, _next(draft, "anonymous"))
+
+
+async def _on_send(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    await _send(update, context, actor, draft, arg == "1")
+
+
+async def _on_same(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, arg: str
+) -> None:
+    if arg.isdigit():
         await _me_too(update, context, actor, int(arg))
+
+
+_FLOW_BUTTONS: dict[str, Callable[[Update, LinliContext, Actor, Draft, str], Awaitable[None]]] = {
+    "back": _on_back,
+    "cat": _on_category,
+    "done": _on_photos_done,
+    "desc": _on_add_description,
+    "new": _on_new_one,
+    "anon": _on_anonymous,
+    "send": _on_send,
+    "same": _on_same,
+}
 
 
 async def _me_too(update: Update, context: LinliContext, actor: Actor, report_id: int) -> None:
@@ -699,8 +711,7 @@ async def _me_too(update: Update, context: LinliContext, actor: Actor, report_id
 async def _triage_button(
     update: Update, context: LinliContext, actor: Actor, action: Action, report_id: int
 ) -> None:
-    services = context.services
-    report = await hazards_db.get_report(services.db, report_id)
+    report = await hazards_db.get_report(context.services.db, report_id)
     if report is None:
         await refuse(update, context, actor.locale, Refused("unknown_report"), FEATURE)
         return
@@ -717,30 +728,20 @@ async def _triage_button(
     await flows.start_flow(
         context, actor.user.id, "triage", "note", rid=report.id, act=action.value
     )
-    rows = (
-        []
-        if action is Action.REJECT
-        else [[(label(context, actor.locale, "hazards.no_note"), callbacks.pack("hz", "nn"))]]
-    )
-    rows.append([(label(context, actor.locale, "hazards.cancel"), callbacks.pack("hz", "cancel"))])
-    try:
-        await context.bot.send_message(
-            actor.user.id,
-            text(
-                context,
-                actor.locale,
-                "hazards/ask_note",
-                code=report.code,
-                action=action.value,
-                action_name=label(context, actor.locale, f"hazards.act_{action.value}"),
-            ),
-            reply_markup=keyboard(rows),
-        )
-    except (Forbidden, BadRequest):
-        await flows.end_flow(context, actor.user.id, "triage")
-        await refuse(update, context, actor.locale, Refused("open_private_chat"), FEATURE)
-        return
-    await answer(update, context, actor.locale, "hazards/note_asked", code=report.code)
+    name = label(context, actor.locale, f"hazards.act_{action.value}")
+    markup = _note_markup(context, actor.locale, action)
+    values = {"code": report.code, "action": action.value, "action_name": name}
+    if await flows.ask_privately(
+        update, context, actor, "triage", FEATURE, "hazards/ask_note", markup, **values
+    ):
+        await answer(update, context, actor.locale, "hazards/note_asked", code=report.code)
+
+
+def _note_markup(context: LinliContext, locale: str, action: Action) -> InlineKeyboardMarkup:
+    """No note, or cancel (a rejection must say why: no "no note" there)."""
+    rows = [] if action is Action.REJECT else [[_button(context, locale, "no_note", "nn")]]
+    rows.append([_button(context, locale, "cancel", "cancel")])
+    return keyboard(rows)
 
 
 async def on_triage_note(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
@@ -787,51 +788,49 @@ def _award(context: LinliContext) -> hazards_db.Award:
 async def _apply_triage(
     update: Update, context: LinliContext, actor: Actor, draft: Draft, raw_note: str
 ) -> None:
-    services, locale = context.services, actor.locale
-    note = rules.clean_note(raw_note)
     action = Action(draft.data["act"])
-    if isinstance(note, Refused) or (action is Action.REJECT and not note):
-        await say_no(
-            update, context, locale, note if isinstance(note, Refused) else Refused("reason_needed")
-        )
+    note = rules.triage_note(action, raw_note)
+    if isinstance(note, Refused):
+        await say_no(update, context, actor.locale, note)
         return
-    report = await hazards_db.get_report(services.db, int(draft.data["rid"]))
+    report = await hazards_db.get_report(context.services.db, int(draft.data["rid"]))
     if report is None or not can_triage_building(actor.member, report.building_id):
-        await flows.end_flow(context, actor.user.id, "triage")
-        await say_no(
-            update,
-            context,
-            locale,
-            Refused("not_triager", {"code": report.code if report else "?"}),
-        )
+        code = report.code if report else "?"
+        await _end_triage(update, context, actor, Refused("not_triager", {"code": code}))
         return
-    duplicate_of = rules.code_in_note(note) if action is Action.REJECT else None
     try:
-        done = await hazards_db.triage(
-            services.db,
-            report.id,
-            action,
-            actor_id=actor.member.id,
-            note=note,
-            now=services.now(),
-            award=_award(context),
-            duplicate_of=duplicate_of,
-        )
+        done = await _triage(context, actor, report, action, note)
     except RefusedError as exc:
-        await flows.end_flow(context, actor.user.id, "triage")
-        await say_no(update, context, locale, exc.refused)
+        await _end_triage(update, context, actor, exc.refused)
         return
     await flows.end_flow(context, actor.user.id, "triage")
-    await reply(
-        update,
-        context,
-        locale,
-        "hazards/triaged",
-        r=report_view(context, done.report, locale),
-        points=done.points,
-    )
+    view = report_view(context, done.report, actor.locale)
+    await reply(update, context, actor.locale, "hazards/triaged", r=view, points=done.points)
     await refresh_cards(context, done.report)
     await _tell_reporter(context, done.report, done.points)
+
+
+async def _triage(
+    context: LinliContext, actor: Actor, report: Report, action: Action, note: str
+) -> hazards_db.Triaged:
+    services = context.services
+    return await hazards_db.triage(
+        services.db,
+        report.id,
+        action,
+        actor_id=actor.member.id,
+        note=note,
+        now=services.now(),
+        award=_award(context),
+        duplicate_of=rules.duplicate_of(action, note),
+    )
+
+
+async def _end_triage(
+    update: Update, context: LinliContext, actor: Actor, refused: Refused
+) -> None:
+    await flows.end_flow(context, actor.user.id, "triage")
+    await say_no(update, context, actor.locale, refused)
 
 
 async def _tell_reporter(context: LinliContext, report: Report, points: int) -> None:
@@ -894,52 +893,85 @@ async def _followup_answer(
 # --- The one button router for "hz:" callbacks.
 
 
+# Each route gets the unpacked data (action first) and says whether it took the button;
+# anything it does not take is answered as a stale button.
+Route = Callable[[Update, LinliContext, Actor, tuple[Any, ...]], Awaitable[bool]]
+
+
+async def _route_triage(
+    update: Update, context: LinliContext, actor: Actor, data: tuple[Any, ...]
+) -> bool:
+    try:
+        action = Action(data[1])
+    except ValueError:
+        return False
+    await _triage_button(update, context, actor, action, data[2])
+    return True
+
+
+async def _route_followup(
+    update: Update, context: LinliContext, actor: Actor, data: tuple[Any, ...]
+) -> bool:
+    if data[1] not in ("y", "n"):
+        return False
+    await _followup_answer(update, context, actor, data[1] == "y", data[2])
+    return True
+
+
+async def _route_no_note(
+    update: Update, context: LinliContext, actor: Actor, data: tuple[Any, ...]
+) -> bool:
+    draft = await flows.current(context, actor.user.id)
+    if draft is None or draft.flow != "triage":
+        return False
+    await answer(update, context, actor.locale)
+    await _drop_keyboard(update)
+    await _apply_triage(update, context, actor, draft, "")
+    return True
+
+
+async def _route_cancel(
+    update: Update, context: LinliContext, actor: Actor, data: tuple[Any, ...]
+) -> bool:
+    await _cancel(update, context, actor)
+    return True
+
+
+async def _route_page(
+    update: Update, context: LinliContext, actor: Actor, data: tuple[Any, ...]
+) -> bool:
+    await _reports_page(update, context, actor, ReportFilter.decode(data[2]), max(0, data[1]))
+    return True
+
+
+async def _route_flow(
+    update: Update, context: LinliContext, actor: Actor, data: tuple[Any, ...]
+) -> bool:
+    return await _flow_button(update, context, actor, data[0], data[1] if len(data) > 1 else "")
+
+
+# hz:<action>:<args>: the argument types each action's data must have, and its route.
+_BUTTONS: dict[str, tuple[tuple[type, ...], Route]] = {
+    "t": ((str, int), _route_triage),  # hz:t:<action>:<report id>, on a triage card
+    "fu": ((str, int), _route_followup),  # hz:fu:y|n:<report id>, "is it fixed?"
+    "nn": ((), _route_no_note),
+    "cancel": ((), _route_cancel),
+    "pg": ((int, str), _route_page),  # hz:pg:<offset>:<encoded filter>
+    **{action: ((str,), _route_flow) for action in ("cat", "same", "anon", "send")},
+    **{action: ((), _route_flow) for action in ("back", "done", "new", "desc")},
+}
+
+
 async def on_button(update: Update, context: LinliContext) -> None:
     """Every hz: button: flow steps, me too, triage, notes, follow-up answers, pages."""
     actor = await load_actor(update, context)
     query = update.callback_query
     if actor is None or query is None:
         return
-    action = callbacks.action_of(query.data, "hz")
-    if action == "t" and (parsed := callbacks.unpack(query.data, "hz", str, int)):
-        try:
-            triage_action = Action(parsed[1])
-        except ValueError:
-            triage_action = None
-        if triage_action is not None:
-            await _triage_button(update, context, actor, triage_action, parsed[2])
-            return
-    elif (
-        action == "fu"
-        and (parsed := callbacks.unpack(query.data, "hz", str, int))
-        and parsed[1] in ("y", "n")
-    ):
-        await _followup_answer(update, context, actor, parsed[1] == "y", parsed[2])
-        return
-    elif action == "nn" and callbacks.unpack(query.data, "hz") is not None:
-        draft = await flows.current(context, actor.user.id)
-        if draft is not None and draft.flow == "triage":
-            await answer(update, context, actor.locale)
-            await _drop_keyboard(update)
-            await _apply_triage(update, context, actor, draft, "")
-            return
-    elif action == "cancel" and callbacks.unpack(query.data, "hz") is not None:
-        await _cancel(update, context, actor)
-        return
-    elif action == "pg" and (parsed := callbacks.unpack(query.data, "hz", int, str)):
-        await _reports_page(
-            update, context, actor, ReportFilter.decode(parsed[2]), max(0, parsed[1])
-        )
-        return
-    elif action in ("cat", "same", "anon", "send") and (
-        parsed := callbacks.unpack(query.data, "hz", str)
-    ):
-        await _flow_button(update, context, actor, action, parsed[1])
-        return
-    elif action in ("back", "done", "new", "desc") and callbacks.unpack(query.data, "hz"):
-        await _flow_button(update, context, actor, action, "")
-        return
-    await answer(update, context, actor.locale, "common/stale_button", alert=True)
+    route = _BUTTONS.get(callbacks.action_of(query.data, "hz") or "")
+    data = callbacks.unpack(query.data, "hz", *route[0]) if route else None
+    if route is None or data is None or not await route[1](update, context, actor, data):
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
 
 
 async def _cancel(update: Update, context: LinliContext, actor: Actor) -> None:

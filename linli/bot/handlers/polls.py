@@ -13,6 +13,7 @@ arrives is checked again when the vote is cast.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,8 +52,14 @@ from linli.core.polls import (
     Tally,
     check_draft,
     eligible,
+    encode_order,
+    mask_picks,
+    next_setup_step,
     parse_closing,
     parse_options,
+    parse_order,
+    picks_mask,
+    ranked_next,
     split_question,
 )
 from linli.storage import polls as polls_db
@@ -140,8 +147,7 @@ def card_markup(context: LinliContext, locale: str, poll: Poll) -> InlineKeyboar
     if not poll.is_open(context.services.now()):
         return None
     if poll.kind in (PollKind.PROPOSAL, PollKind.SINGLE):
-        labels = option_labels(context, locale, poll)
-        rows = [[(short(lbl), callbacks.pack(F, "v", poll.id, i))] for i, lbl in enumerate(labels)]
+        rows = _one_tap_rows(option_labels(context, locale, poll), poll, ())
         if poll.kind is PollKind.PROPOSAL:
             rows = [[row[0] for row in rows]]
         return keyboard(rows)
@@ -158,24 +164,51 @@ async def render_card(
     return body, card_markup(context, locale, poll)
 
 
-def parse_order(raw: str, n: int) -> tuple[int, ...] | None:
-    """A ranked ballot's order from its button ("_" = empty); None if forged."""
-    if raw == "_":
-        return ()
-    if not raw.isdigit() or len(raw) > n or len(set(raw)) != len(raw):
-        return None
-    order = tuple(int(c) for c in raw)
-    return order if all(i < n for i in order) else None
+Rows = list[list[tuple[str, str]]]
 
 
-def encode_order(order: tuple[int, ...]) -> str:
-    return "".join(str(i) for i in order) or "_"
+def _one_tap_rows(labels: list[str], poll: Poll, state: tuple[int, ...]) -> Rows:
+    return [[(short(lbl), callbacks.pack(F, "v", poll.id, i))] for i, lbl in enumerate(labels)]
 
 
-def mask_picks(mask: int, n: int) -> tuple[int, ...] | None:
-    if not 0 <= mask < (1 << n):
-        return None
-    return tuple(i for i in range(n) if mask >> i & 1)
+def _multiple_rows(
+    context: LinliContext, locale: str, labels: list[str], poll: Poll, state: tuple[int, ...]
+) -> Rows:
+    mask = picks_mask(state)
+    rows = [
+        [
+            (
+                f"{'☑' if i in state else '☐'} {short(lbl)}",
+                callbacks.pack(F, "m", poll.id, mask ^ (1 << i)),
+            )
+        ]
+        for i, lbl in enumerate(labels)
+    ]
+    submit = label(context, locale, "polls.submit_picks", picked=len(state), max=poll.max_picks)
+    rows.append([(submit, callbacks.pack(F, "ms", poll.id, mask))])
+    return rows
+
+
+def _ranked_rows(
+    context: LinliContext, locale: str, labels: list[str], poll: Poll, state: tuple[int, ...]
+) -> Rows:
+    rank = len(state) + 1
+    rows = [
+        [(f"{rank}. {short(labels[i])}", callbacks.pack(F, "r", poll.id, encode_order(order)))]
+        for i, order in ranked_next(state, len(labels))
+    ]
+    if state:
+        undo = callbacks.pack(F, "r", poll.id, encode_order(state[:-1]))
+        clear = callbacks.pack(F, "r", poll.id, "_")
+        submit = callbacks.pack(F, "rs", poll.id, encode_order(state))
+        rows.append(
+            [
+                (label(context, locale, "polls.undo"), undo),
+                (label(context, locale, "polls.clear"), clear),
+            ]
+        )
+        rows.append([(label(context, locale, "polls.submit_ranking"), submit)])
+    return rows
 
 
 def ballot_markup(
@@ -183,51 +216,11 @@ def ballot_markup(
 ) -> InlineKeyboardMarkup:
     """A private ballot: one tap per option, or picks / an order built up, then Submit."""
     labels = option_labels(context, locale, poll)
-    if poll.kind in (PollKind.PROPOSAL, PollKind.SINGLE):
-        return keyboard(
-            [[(short(lbl), callbacks.pack(F, "v", poll.id, i))] for i, lbl in enumerate(labels)]
-        )
-    rows: list[list[tuple[str, str]]] = []
     if poll.kind is PollKind.MULTIPLE:
-        mask = sum(1 << i for i in state)
-        for i, lbl in enumerate(labels):
-            mark = "☑" if i in state else "☐"
-            rows.append(
-                [(f"{mark} {short(lbl)}", callbacks.pack(F, "m", poll.id, mask ^ (1 << i)))]
-            )
-        submit = label(context, locale, "polls.submit_picks", picked=len(state), max=poll.max_picks)
-        rows.append([(submit, callbacks.pack(F, "ms", poll.id, mask))])
-        return keyboard(rows)
-    for i, lbl in enumerate(labels):
-        if i not in state:
-            rank = len(state) + 1
-            rows.append(
-                [
-                    (
-                        f"{rank}. {short(lbl)}",
-                        callbacks.pack(F, "r", poll.id, encode_order((*state, i))),
-                    )
-                ]
-            )
-    if state:
-        rows.append(
-            [
-                (
-                    label(context, locale, "polls.undo"),
-                    callbacks.pack(F, "r", poll.id, encode_order(state[:-1])),
-                ),
-                (label(context, locale, "polls.clear"), callbacks.pack(F, "r", poll.id, "_")),
-            ]
-        )
-        rows.append(
-            [
-                (
-                    label(context, locale, "polls.submit_ranking"),
-                    callbacks.pack(F, "rs", poll.id, encode_order(state)),
-                )
-            ]
-        )
-    return keyboard(rows)
+        return keyboard(_multiple_rows(context, locale, labels, poll, state))
+    if poll.kind is PollKind.RANKED:
+        return keyboard(_ranked_rows(context, locale, labels, poll, state))
+    return keyboard(_one_tap_rows(labels, poll, state))
 
 
 async def ballot_text(
@@ -321,49 +314,69 @@ async def on_setup_input(update: Update, context: LinliContext, actor: Actor, dr
     if typed is None:
         await reply(update, context, actor.locale, "polls/use_text")
         return
-    services = context.services
-    if draft.step == "question":
-        parsed = split_question(typed)
-        if isinstance(parsed, Refused):
-            await refuse(update, context, actor.locale, parsed, "polls")
-            return
-        draft.data.update(title=parsed[0], body=parsed[1])
-        if draft.data["kind"] == PollKind.PROPOSAL.value:
-            draft.data["options"] = []
-            await ask_audience(update, context, actor, draft)
-            return
-        await flows.save(context, draft, "options")
-        await reply(
-            update,
-            context,
-            actor.locale,
-            "polls/ask_options",
-            max=services.config.polls.max_options,
-        )
-    elif draft.step == "options":
-        options = parse_options(typed, services.config.polls.max_options)
-        if isinstance(options, Refused):
-            await refuse(update, context, actor.locale, options, "polls")
-            return
-        draft.data["options"] = list(options)
-        if draft.data["kind"] == PollKind.MULTIPLE.value:
-            await flows.save(context, draft, "picks")
-            rows = [[(str(n), callbacks.pack(F, "n", n)) for n in range(1, len(options) + 1)]]
-            await reply(
-                update, context, actor.locale, "polls/ask_picks", keyboard(rows), count=len(options)
-            )
-            return
+    step = _TYPED_STEPS.get(draft.step)
+    if step is None:
+        await reply(update, context, actor.locale, "polls/use_buttons")
+        return
+    await step(update, context, actor, draft, typed)
+
+
+async def _typed_question(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, typed: str
+) -> None:
+    parsed = split_question(typed)
+    if isinstance(parsed, Refused):
+        await refuse(update, context, actor.locale, parsed, "polls")
+        return
+    draft.data.update(title=parsed[0], body=parsed[1])
+    step = next_setup_step(PollKind(draft.data["kind"]), "question")
+    if step == "audience":  # a proposal: agree, disagree, abstain
+        draft.data["options"] = []
+        await ask_audience(update, context, actor, draft)
+        return
+    await flows.save(context, draft, step)
+    max_options = context.services.config.polls.max_options
+    await reply(update, context, actor.locale, "polls/ask_options", max=max_options)
+
+
+async def _typed_options(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, typed: str
+) -> None:
+    options = parse_options(typed, context.services.config.polls.max_options)
+    if isinstance(options, Refused):
+        await refuse(update, context, actor.locale, options, "polls")
+        return
+    draft.data["options"] = list(options)
+    step = next_setup_step(PollKind(draft.data["kind"]), "options")
+    if step == "audience":  # one pick each
         draft.data["max_picks"] = 1
         await ask_audience(update, context, actor, draft)
-    elif draft.step == "closing":
-        when = parse_closing(typed, services.config.tz, services.now())
-        if isinstance(when, Refused):
-            await refuse(update, context, actor.locale, when, "polls")
-            return
-        draft.data["closes_at"] = to_iso(when)
-        await show_settings(update, context, actor, draft, new_message=True)
-    else:
-        await reply(update, context, actor.locale, "polls/use_buttons")
+        return
+    await flows.save(context, draft, step)
+    rows = [[(str(n), callbacks.pack(F, "n", n)) for n in range(1, len(options) + 1)]]
+    await reply(
+        update, context, actor.locale, "polls/ask_picks", keyboard(rows), count=len(options)
+    )
+
+
+async def _typed_closing(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, typed: str
+) -> None:
+    services = context.services
+    when = parse_closing(typed, services.config.tz, services.now())
+    if isinstance(when, Refused):
+        await refuse(update, context, actor.locale, when, "polls")
+        return
+    draft.data["closes_at"] = to_iso(when)
+    await show_settings(update, context, actor, draft, new_message=True)
+
+
+# The /newpoll steps that take typed text (the others take buttons).
+_TYPED_STEPS: dict[str, Callable[[Update, LinliContext, Actor, Draft, str], Awaitable[None]]] = {
+    "question": _typed_question,
+    "options": _typed_options,
+    "closing": _typed_closing,
+}
 
 
 async def ask_audience(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
@@ -697,50 +710,86 @@ async def on_vote_button(update: Update, context: LinliContext) -> None:
     actor = await load_actor(update, context)
     if query is None or actor is None:
         return
-    action = callbacks.action_of(query.data, F)
     parsed = callbacks.unpack(query.data, F, int, str) or callbacks.unpack(query.data, F, int)
     poll = await polls_db.get_poll(context.services.db, parsed[1]) if parsed else None
-    if parsed is None or poll is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
-    extra = parsed[2] if len(parsed) > 2 else None
-    if action == "o":
-        await send_ballot(update, context, actor, poll)
-    elif action == "v" and extra is not None and extra.isdigit():
-        await cast(update, context, actor, poll, (int(extra),))
-    elif (
-        action in ("m", "ms")
-        and extra is not None
-        and extra.isdigit()
-        and poll.kind is PollKind.MULTIPLE
+    route = _VOTE_BUTTONS.get(parsed[0]) if parsed else None
+    extra = parsed[2] if parsed and len(parsed) > 2 else None
+    if (
+        parsed is None
+        or poll is None
+        or route is None
+        or not await route(update, context, actor, poll, parsed[0], extra)
     ):
-        picks = mask_picks(int(extra), poll.option_count)
-        if picks is None:
-            await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        elif action == "ms":
-            await cast(update, context, actor, poll, picks)
-        elif len(picks) > poll.max_picks:
-            await answer(
-                update,
-                context,
-                actor.locale,
-                "polls/refused",
-                alert=True,
-                reason="too_many_picks",
-                detail={"max": poll.max_picks},
-            )
-        else:
-            await show_ballot(update, context, actor, poll, picks)
-    elif action in ("r", "rs") and extra is not None and poll.kind is PollKind.RANKED:
-        order = parse_order(extra, poll.option_count)
-        if order is None:
-            await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        elif action == "rs":
-            await cast(update, context, actor, poll, order)
-        else:
-            await show_ballot(update, context, actor, poll, order)
-    else:
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
+
+
+async def _vote_open(
+    update: Update, context: LinliContext, actor: Actor, poll: Poll, action: str, extra: str | None
+) -> bool:
+    await send_ballot(update, context, actor, poll)
+    return True
+
+
+async def _vote_one(
+    update: Update, context: LinliContext, actor: Actor, poll: Poll, action: str, extra: str | None
+) -> bool:
+    if extra is None or not extra.isdigit():
+        return False
+    await cast(update, context, actor, poll, (int(extra),))
+    return True
+
+
+async def _vote_picks(
+    update: Update, context: LinliContext, actor: Actor, poll: Poll, action: str, extra: str | None
+) -> bool:
+    """ms submits the picks; m shows the ballot with them (if not too many)."""
+    if extra is None or not extra.isdigit() or poll.kind is not PollKind.MULTIPLE:
+        return False
+    picks = mask_picks(int(extra), poll.option_count)
+    if picks is None:
+        return False
+    if action == "ms":
+        await cast(update, context, actor, poll, picks)
+    elif len(picks) > poll.max_picks:
+        detail = {"max": poll.max_picks}
+        await answer(
+            update,
+            context,
+            actor.locale,
+            "polls/refused",
+            alert=True,
+            reason="too_many_picks",
+            detail=detail,
+        )
+    else:
+        await show_ballot(update, context, actor, poll, picks)
+    return True
+
+
+async def _vote_order(
+    update: Update, context: LinliContext, actor: Actor, poll: Poll, action: str, extra: str | None
+) -> bool:
+    """rs submits the order; r shows the ballot with it."""
+    order = parse_order(extra, poll.option_count) if extra is not None else None
+    if order is None or poll.kind is not PollKind.RANKED:
+        return False
+    if action == "rs":
+        await cast(update, context, actor, poll, order)
+    else:
+        await show_ballot(update, context, actor, poll, order)
+    return True
+
+
+VoteButton = Callable[[Update, LinliContext, Actor, Poll, str, str | None], Awaitable[bool]]
+# Each says whether it took the button; anything it does not take is answered as stale.
+_VOTE_BUTTONS: dict[str, VoteButton] = {
+    "o": _vote_open,
+    "v": _vote_one,
+    "m": _vote_picks,
+    "ms": _vote_picks,
+    "r": _vote_order,
+    "rs": _vote_order,
+}
 
 
 async def show_ballot(

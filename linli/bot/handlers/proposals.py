@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -36,12 +37,12 @@ from linli.core.outcomes import Refused
 from linli.core.polls import Poll, clean_title
 from linli.core.proposals import (
     Proposal,
-    ProposalStatus,
     audiences_for,
     check_proposal,
     clean_body,
     clean_reason,
     may_propose,
+    preview,
 )
 from linli.storage import members as members_db
 from linli.storage import proposals as proposals_db
@@ -158,49 +159,77 @@ async def on_flow_button(update: Update, context: LinliContext) -> None:
         return
     draft = await flows.current(context, actor.user.id)
     parsed = callbacks.unpack(query.data, F, int) or callbacks.unpack(query.data, F)
-    if draft is None or draft.flow != FLOW or parsed is None:
+    route = _FLOW_BUTTONS.get(parsed[0]) if parsed else None
+    if (
+        draft is None
+        or draft.flow != FLOW
+        or parsed is None
+        or route is None
+        or not await route(update, context, actor, draft, parsed)
+    ):
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
+
+
+async def _choose_audience(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, parsed: tuple[Any, ...]
+) -> bool:
+    """pr:a:<audience#>: the audience, then the preview with Submit and Cancel."""
     services = context.services
     choices = audiences_for(actor.member, services.community)
-    if (
-        parsed[0] == "a"
-        and draft.step == "audience"
-        and len(parsed) == 2
-        and 0 <= parsed[1] < len(choices)
-    ):
-        draft.data["audience"] = choices[parsed[1]].encode()
-        await flows.save(context, draft, "preview")
-        await answer(update, context, actor.locale)
-        preview = Proposal(
-            0,
-            actor.member.id,
-            choices[parsed[1]],
-            draft.data["title"],
-            draft.data["body"],
-            services.config.polls.cosign_threshold,
-            ProposalStatus.COLLECTING,
-            0,
-            services.now(),
-        )
-        body, _ = await card(context, actor.locale, preview)
-        markup = keyboard(
-            [
-                [
-                    (label(context, actor.locale, "proposals.submit"), callbacks.pack(F, "sub")),
-                    (label(context, actor.locale, "proposals.cancel"), callbacks.pack(F, "no")),
-                ]
-            ]
-        )
-        await edit(query, text(context, actor.locale, "proposals/preview", card=body), markup)
-    elif parsed[0] == "sub" and draft.step == "preview":
-        await submit(update, context, actor, draft)
-    elif parsed[0] == "no":
-        await flows.end_flow(context, actor.user.id, FLOW)
-        await answer(update, context, actor.locale)
-        await edit(query, text(context, actor.locale, "proposals/cancelled"))
-    else:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+    if draft.step != "audience" or len(parsed) != 2 or not 0 <= parsed[1] < len(choices):
+        return False
+    audience = choices[parsed[1]]
+    draft.data["audience"] = audience.encode()
+    await flows.save(context, draft, "preview")
+    await answer(update, context, actor.locale)
+    shown = preview(
+        actor.member.id,
+        audience,
+        draft.data["title"],
+        draft.data["body"],
+        services.config.polls.cosign_threshold,
+        services.now(),
+    )
+    body, _ = await card(context, actor.locale, shown)
+    buttons = [
+        (label(context, actor.locale, "proposals.submit"), callbacks.pack(F, "sub")),
+        (label(context, actor.locale, "proposals.cancel"), callbacks.pack(F, "no")),
+    ]
+    assert update.callback_query is not None
+    await edit(
+        update.callback_query,
+        text(context, actor.locale, "proposals/preview", card=body),
+        keyboard([buttons]),
+    )
+    return True
+
+
+async def _submit_button(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, parsed: tuple[Any, ...]
+) -> bool:
+    if draft.step != "preview":
+        return False
+    await submit(update, context, actor, draft)
+    return True
+
+
+async def _cancel_button(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, parsed: tuple[Any, ...]
+) -> bool:
+    assert update.callback_query is not None
+    await flows.end_flow(context, actor.user.id, FLOW)
+    await answer(update, context, actor.locale)
+    await edit(update.callback_query, text(context, actor.locale, "proposals/cancelled"))
+    return True
+
+
+FlowButton = Callable[[Update, LinliContext, Actor, Draft, tuple[Any, ...]], Awaitable[bool]]
+# Each says whether it took the button; anything it does not take is answered as stale.
+_FLOW_BUTTONS: dict[str, FlowButton] = {
+    "a": _choose_audience,
+    "sub": _submit_button,
+    "no": _cancel_button,
+}
 
 
 async def submit(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:

@@ -11,7 +11,7 @@ import contextlib
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from linli.bot import callbacks, flows
@@ -33,6 +33,7 @@ from linli.bot.handlers import hazards as hazards_handlers
 from linli.core import hazards as hazard_rules
 from linli.core import treehole as rules
 from linli.core.community import Role
+from linli.core.hazards import Report
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.treehole import TreeholeMessage
 from linli.storage import hazards as hazards_db
@@ -218,17 +219,12 @@ async def _reply_button(
         await refuse(update, context, actor.locale, Refused("unknown_message"), FEATURE)
         return
     await flows.start_flow(context, actor.user.id, "threply", "text", mid=message.id)
-    try:
-        await context.bot.send_message(
-            actor.user.id,
-            text(context, actor.locale, "treehole/ask_reply", code=message.code, body=message.text),
-            reply_markup=keyboard([_nav(context, actor.locale)]),
-        )
-    except (Forbidden, BadRequest):
-        await flows.end_flow(context, actor.user.id, "threply")
-        await refuse(update, context, actor.locale, Refused("open_private_chat"), FEATURE)
-        return
-    await answer(update, context, actor.locale, "treehole/reply_asked", code=message.code)
+    markup = keyboard([_nav(context, actor.locale)])
+    values = {"code": message.code, "body": message.text}
+    if await flows.ask_privately(
+        update, context, actor, "threply", FEATURE, "treehole/ask_reply", markup, **values
+    ):
+        await answer(update, context, actor.locale, "treehole/reply_asked", code=message.code)
 
 
 async def on_reply_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
@@ -303,36 +299,38 @@ async def on_followup(update: Update, context: LinliContext) -> None:
     if code is None:
         await say_no(update, context, actor.locale, Refused("bad_code"))
         return
-    services, locale = context.services, actor.locale
     digest = hazard_rules.followup_hash(code)
-    report = await hazards_db.report_by_followup(services.db, digest)
+    report = await hazards_db.report_by_followup(context.services.db, digest)
     if report is not None:
-        history = [
-            e
-            for e in await hazards_db.events(services.db, report.id)
-            if e.status not in ("new", "supported")
-        ]
-        await reply(
-            update,
-            context,
-            locale,
-            "treehole/followup_report",
-            r=hazards_handlers.report_view(context, report, locale),
-            changes=[
-                {
-                    "status_name": hazards_handlers.status_name(context, locale, e.status),
-                    "note": e.note,
-                    "when": e.created_at,
-                }
-                for e in history[-5:]
-            ],
-        )
+        await _followup_report(update, context, actor.locale, report)
         return
-    message = await treehole_db.message_by_followup(services.db, digest)
+    message = await treehole_db.message_by_followup(context.services.db, digest)
     if message is None:
-        await say_no(update, context, locale, Refused("unknown_code"))
+        await say_no(update, context, actor.locale, Refused("unknown_code"))
         return
-    answers = await treehole_db.replies(services.db, message.id)
+    await _followup_message(update, context, actor.locale, message)
+
+
+async def _followup_report(
+    update: Update, context: LinliContext, locale: str, report: Report
+) -> None:
+    history = hazard_rules.visible_changes(await hazards_db.events(context.services.db, report.id))
+    changes = [
+        {
+            "status_name": hazards_handlers.status_name(context, locale, e.status),
+            "note": e.note,
+            "when": e.created_at,
+        }
+        for e in history[-5:]
+    ]
+    view = hazards_handlers.report_view(context, report, locale)
+    await reply(update, context, locale, "treehole/followup_report", r=view, changes=changes)
+
+
+async def _followup_message(
+    update: Update, context: LinliContext, locale: str, message: TreeholeMessage
+) -> None:
+    answers = await treehole_db.replies(context.services.db, message.id)
     await reply(
         update,
         context,
