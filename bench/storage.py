@@ -2,8 +2,8 @@
 sign-up timed on a database with a small ledger and on one with a large ledger, both with
 the same members (the community is the same; only its history grew). Goal: large/small < 2.
 
-/points is timed through the handler's own `points_view` (every query /points makes);
-/rank through the rankings storage the boards read. Each figure is the median of many
+/points and /rank are timed through the handlers' own `points_view` and `load_board` (every
+query the command makes, without the reply). Each figure is the median of many
 calls over a fixed sample of members, on a warm page cache, as a running bot sees it.
 """
 
@@ -23,16 +23,15 @@ from bench.community import building_ids, config
 from bench.table import Plan, Row
 from linli.bot.context import Services
 from linli.bot.handlers.points import points_view
+from linli.bot.handlers.rankings import load_board
 from linli.bot.render import Renderer
 from linli.core.clock import FakeClock
-from linli.core.points import Period, period_range
+from linli.core.points import Period
 from linli.core.rankings import Scope, Where
 from linli.storage import members as members_db
-from linli.storage import rankings as rankings_db
 from linli.storage.db import Database
 
 M = "3 storage"
-BOARD_SIZE = 10
 Op = Callable[[int], Awaitable[object]]
 
 
@@ -73,7 +72,7 @@ async def open_services(path: Path) -> Services:
 
 def operations(services: Services) -> dict[str, Op]:
     """What each command asks of the database, by name, for one member."""
-    db, now, tz = services.db, services.now(), services.config.tz
+    db = services.db
     context: Any = SimpleNamespace(services=services)
     ops: dict[str, Op] = {}
 
@@ -84,36 +83,37 @@ def operations(services: Services) -> dict[str, Op]:
 
     ops["/points"] = points
     for period in Period:
-        days = period_range(period, now, tz)
         for scope in Scope:
+            for homes in (False, True):
 
-            def where_of(member_id: int, scope: Scope = scope) -> Where:
-                building = building_ids()[member_id % len(building_ids())]
-                if scope is Scope.BUILDING:
-                    return Where(scope, building)
-                if scope is Scope.COMPOUND:
-                    return Where(scope, building.split("/")[0])
-                return Where(Scope.COMMUNITY)
+                async def board(
+                    member_id: int,
+                    period: Period = period,
+                    scope: Scope = scope,
+                    homes: bool = homes,
+                ) -> object:
+                    member = await members_db.get_member(db, member_id)
+                    assert member is not None
+                    return await load_board(
+                        context, period, _where(member_id, scope), homes, member
+                    )
 
-            async def board(member_id: int, days: Any = days, where_of: Any = where_of) -> object:
-                where = where_of(member_id)
-                lines = await rankings_db.member_board(db, days, where, BOARD_SIZE, member_id)
-                mine = await rankings_db.member_standing(db, member_id, days, where)
-                return lines, mine
-
-            async def households(
-                member_id: int, days: Any = days, where_of: Any = where_of
-            ) -> object:
-                return await rankings_db.household_board(
-                    db, days, where_of(member_id), BOARD_SIZE, None
-                )
-
-            ops[f"/rank {period.value} {scope.value}"] = board
-            ops[f"/rank {period.value} {scope.value} households"] = households
+                name = f"/rank {period.value} {scope.value}" + (" households" if homes else "")
+                ops[name] = board
     signup = sign_up_operation(services)
     if signup is not None:
         ops["event sign-up + cancel"] = signup
     return ops
+
+
+def _where(member_id: int, scope: Scope) -> Where:
+    """The member's own building or compound (as /rank shows by default), or the community."""
+    building = building_ids()[member_id % len(building_ids())]
+    if scope is Scope.BUILDING:
+        return Where(scope, building)
+    if scope is Scope.COMPOUND:
+        return Where(scope, building.split("/")[0])
+    return Where(Scope.COMMUNITY)
 
 
 def sign_up_operation(services: Services) -> Op | None:
