@@ -14,6 +14,7 @@ CREATE TABLE members (
     name           TEXT NOT NULL,
     username       TEXT,
     locale         TEXT,                 -- the member's own choice; NULL = Telegram's language
+    language_code  TEXT,                 -- Telegram's language for them, for notices when locale is NULL
     building_id    TEXT,
     household_id   INTEGER REFERENCES households(id),
     verified       INTEGER NOT NULL DEFAULT 0,
