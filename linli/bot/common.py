@@ -67,6 +67,11 @@ async def actor_for(user: User, services: Services) -> Actor:
         member = await members_db.ensure_member(
             services.db, user.id, name, user.username, services.now(), user.language_code
         )
+    if member.telegram_id in services.config.organizers.user_ids and not member.is_organizer:
+        # An organizer from the config, seen for the first time: recorded as one.
+        await members_db.sync_config_organizers(
+            services.db, services.config.organizers.user_ids, services.now()
+        )
     member = with_config_roles(member, services)
     locale = resolve_locale(
         member.locale, user.language_code, services.config.community.default_locale

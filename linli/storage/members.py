@@ -215,6 +215,24 @@ async def revoke_role(db: Database, member_id: int, role: Role, by: int, now: da
     return changed == 1
 
 
+async def sync_config_organizers(db: Database, telegram_ids: list[int], now: datetime) -> None:
+    """Make the organizers listed in the config organizers in the database too (so every
+    query by role sees them), and take the role back from those no longer listed."""
+    marks = ",".join("?" * len(telegram_ids)) or "NULL"
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM member_roles WHERE from_config = 1 AND member_id NOT IN"
+            f" (SELECT id FROM members WHERE telegram_id IN ({marks}))",
+            tuple(telegram_ids),
+        )
+        await tx.execute(
+            "INSERT OR IGNORE INTO member_roles (member_id, role, granted_by, granted_at,"
+            f" from_config) SELECT id, 'organizer', NULL, ?, 1 FROM members"
+            f" WHERE telegram_id IN ({marks})",
+            (to_iso(now), *telegram_ids),
+        )
+
+
 async def set_rank_optout(db: Database, member_id: int, optout: bool) -> None:
     await db.write("UPDATE members SET rank_optout = ? WHERE id = ?", (int(optout), member_id))
 

@@ -37,6 +37,7 @@ CREATE TABLE member_roles (
     role       TEXT NOT NULL,
     granted_by INTEGER REFERENCES members(id),
     granted_at TEXT NOT NULL,
+    from_config INTEGER NOT NULL DEFAULT 0,   -- an organizer listed in the config file
     PRIMARY KEY (member_id, role)
 );
 
