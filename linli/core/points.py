@@ -177,6 +177,24 @@ def _week(monday: date) -> DayRange:
     )
 
 
+def period_labels(day: str) -> tuple[str, str]:
+    """The labels of the week ("2026-W48") and the month ("2026-11") a local day is in."""
+    local = date.fromisoformat(day)
+    return _week(local - timedelta(days=local.weekday())).label, day[:7]
+
+
+def is_whole_period(days: DayRange) -> bool:
+    """True if `days` is exactly the week or the month its label names."""
+    if days.start is None or days.end is None:
+        return False
+    week, month = period_labels(days.start)
+    if days.label == week:
+        return days.end == (date.fromisoformat(days.start) + timedelta(days=7)).isoformat()
+    first = date.fromisoformat(days.start)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    return days.label == month and first.day == 1 and days.end == next_month.isoformat()
+
+
 def week_start_at(now: datetime, tz: ZoneInfo, weekday: int, at: time) -> datetime:
     """The most recent local `weekday` at `at` not after `now` (the weekly post's due time)."""
     local = now.astimezone(tz)

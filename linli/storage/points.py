@@ -22,6 +22,7 @@ from linli.core.points import (
     Rule,
     decide_earn,
     local_day,
+    period_labels,
 )
 from linli.storage.db import Database, Row, Tx
 from linli.storage.members import audit
@@ -68,9 +69,9 @@ async def _post(
     )
     scored = amount if rule in SCORED_RULES else 0
     moved = await tx.rowcount(
-        "UPDATE points_balances SET balance = balance + ?, score = score + ?"
-        " WHERE member_id = ? AND balance + ? >= 0",
-        (amount, scored, member_id, amount),
+        "UPDATE points_balances SET balance = balance + ?, score = score + ?,"
+        " entries = entries + ? WHERE member_id = ? AND balance + ? >= 0",
+        (amount, scored, int(amount != 0), member_id, amount),
     )
     if moved != 1:
         have = await tx.scalar(
@@ -88,6 +89,12 @@ async def _post(
             " ON CONFLICT (member_id, day) DO UPDATE SET score = score + excluded.score",
             (member_id, day, scored),
         )
+        for period in period_labels(day):
+            await tx.execute(
+                "INSERT INTO points_period (period, member_id, score) VALUES (?, ?, ?)"
+                " ON CONFLICT (period, member_id) DO UPDATE SET score = score + excluded.score",
+                (period, member_id, scored),
+            )
     return Entry(entry_id, member_id, amount, rule, reason, reference, key, actor_id, now)
 
 
@@ -291,11 +298,10 @@ async def latest_entries(
 
 
 async def count_entries(db: Database | Tx, member_id: int) -> int:
-    return int(
-        await db.scalar(
-            "SELECT COUNT(*) FROM points_ledger WHERE member_id = ? AND amount <> 0", (member_id,)
-        )
-    )
+    """Entries with a non-zero amount, kept beside the balance (counting a busy member's
+    ledger grew with their history; bench/)."""
+    value = await db.scalar("SELECT entries FROM points_balances WHERE member_id = ?", (member_id,))
+    return int(value or 0)
 
 
 async def inconsistent_balances(db: Database | Tx) -> list[int]:

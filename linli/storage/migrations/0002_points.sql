@@ -24,7 +24,8 @@ CREATE INDEX points_ledger_created ON points_ledger(created_at);
 CREATE TABLE points_balances (
     member_id INTEGER PRIMARY KEY REFERENCES members(id),
     balance   INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
-    score     INTEGER NOT NULL DEFAULT 0
+    score     INTEGER NOT NULL DEFAULT 0,
+    entries   INTEGER NOT NULL DEFAULT 0   -- entries with a non-zero amount (/points pages)
 );
 CREATE INDEX points_balances_score ON points_balances(score DESC);
 
@@ -36,6 +37,17 @@ CREATE TABLE points_daily (
     PRIMARY KEY (member_id, day)
 );
 CREATE INDEX points_daily_day ON points_daily(day, member_id);
+
+-- Ranking score per member per week ("2026-W48") and per month ("2026-11"), kept beside the
+-- daily rows: a weekly or monthly board reads its top lines straight from the index instead
+-- of summing every member's days (bench/: flat from 10k to 1M ledger entries).
+CREATE TABLE points_period (
+    period    TEXT NOT NULL,
+    member_id INTEGER NOT NULL REFERENCES members(id),
+    score     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (period, member_id)
+) WITHOUT ROWID;
+CREATE INDEX points_period_score ON points_period(period, score DESC, member_id);
 
 -- The rewards catalogue, seeded from the config's [shop] items and edited by organizers.
 CREATE TABLE shop_items (

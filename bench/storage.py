@@ -1,0 +1,203 @@
+"""Measurement 3: storage at scale. /points, /rank (every period and scope) and an event
+sign-up timed on a database with a small ledger and on one with a large ledger, both with
+the same members (the community is the same; only its history grew). Goal: large/small < 2.
+
+/points is timed through the handler's own `points_view` (every query /points makes);
+/rank through the rankings storage the boards read. Each figure is the median of many
+calls over a fixed sample of members, on a warm page cache, as a running bot sees it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from bench import datagen
+from bench.community import building_ids, config
+from bench.table import Plan, Row
+from linli.bot.context import Services
+from linli.bot.handlers.points import points_view
+from linli.bot.render import Renderer
+from linli.core.clock import FakeClock
+from linli.core.points import Period, period_range
+from linli.core.rankings import Scope, Where
+from linli.storage import members as members_db
+from linli.storage import rankings as rankings_db
+from linli.storage.db import Database
+
+M = "3 storage"
+BOARD_SIZE = 10
+Op = Callable[[int], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    name: str
+    seconds: float  # median of the calls
+
+
+def database_path(plan: Plan, entries: int) -> Path:
+    """Generated once per size and seed, then reused (bench/results is git-ignored)."""
+    return Path(plan.workdir) / f"community-{plan.members}m-{entries}e-v3.sqlite3"
+
+
+async def ensure_database(plan: Plan, entries: int) -> tuple[Path, float | None]:
+    """The database for this size, and how long generating it took (None if reused)."""
+    path = database_path(plan, entries)
+    if path.exists():
+        return path, None
+    made = await datagen.generate_async(path, plan.members, entries)
+    return path, made.seconds
+
+
+def sample_members(members: int, count: int = 24) -> list[int]:
+    """Members from the busiest (id 1: the power law's head) to the quietest."""
+    head = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233]
+    spread = [
+        max(1, members * k // (count - len(head) + 1)) for k in range(1, count - len(head) + 1)
+    ]
+    return [m for m in head if m <= members] + spread
+
+
+async def open_services(path: Path) -> Services:
+    cfg = config(path)
+    db = await Database.open(path)
+    return Services(cfg, db, FakeClock(datagen.NOW), Renderer(cfg.tz), cfg.structure())
+
+
+def operations(services: Services) -> dict[str, Op]:
+    """What each command asks of the database, by name, for one member."""
+    db, now, tz = services.db, services.now(), services.config.tz
+    context: Any = SimpleNamespace(services=services)
+    ops: dict[str, Op] = {}
+
+    async def points(member_id: int) -> object:
+        member = await members_db.get_member(db, member_id)
+        assert member is not None
+        return await points_view(context, member, 0)
+
+    ops["/points"] = points
+    for period in Period:
+        days = period_range(period, now, tz)
+        for scope in Scope:
+
+            def where_of(member_id: int, scope: Scope = scope) -> Where:
+                building = building_ids()[member_id % len(building_ids())]
+                if scope is Scope.BUILDING:
+                    return Where(scope, building)
+                if scope is Scope.COMPOUND:
+                    return Where(scope, building.split("/")[0])
+                return Where(Scope.COMMUNITY)
+
+            async def board(member_id: int, days: Any = days, where_of: Any = where_of) -> object:
+                where = where_of(member_id)
+                lines = await rankings_db.member_board(db, days, where, BOARD_SIZE, member_id)
+                mine = await rankings_db.member_standing(db, member_id, days, where)
+                return lines, mine
+
+            async def households(
+                member_id: int, days: Any = days, where_of: Any = where_of
+            ) -> object:
+                return await rankings_db.household_board(
+                    db, days, where_of(member_id), BOARD_SIZE, None
+                )
+
+            ops[f"/rank {period.value} {scope.value}"] = board
+            ops[f"/rank {period.value} {scope.value} households"] = households
+    signup = sign_up_operation(services)
+    if signup is not None:
+        ops["event sign-up + cancel"] = signup
+    return ops
+
+
+def sign_up_operation(services: Services) -> Op | None:
+    """An event sign-up transaction, once the events feature is there (None until then)."""
+    try:
+        events_db = importlib.import_module("linli.storage.events")
+    except ImportError:
+        return None
+    from bench import events_support
+
+    return events_support.sign_up_op(services, events_db)
+
+
+async def time_all(services: Services, members: list[int], rounds: int) -> dict[str, float]:
+    ops = operations(services)
+    for op in ops.values():  # warm the page cache and SQLite's statement cache
+        for member in members[:4]:
+            await op(member)
+    result: dict[str, float] = {}
+    for name, op in ops.items():
+        samples: list[float] = []
+        for _ in range(rounds):
+            for member in members:
+                started = time.perf_counter()
+                await op(member)
+                samples.append(time.perf_counter() - started)
+        result[name] = statistics.median(samples)
+    return result
+
+
+async def run(plan: Plan) -> list[Row]:
+    small_path, _ = await ensure_database(plan, plan.entries_small)
+    large_path, large_gen = await ensure_database(plan, plan.entries_large)
+    members = sample_members(plan.members)
+    rounds = 1 if plan.quick else 3
+    timings: dict[str, dict[str, float]] = {}
+    for label, path in (("small", small_path), ("large", large_path)):
+        services = await open_services(path)
+        try:
+            timings[label] = await time_all(services, members, rounds)
+        finally:
+            await services.db.close()
+    rows: list[Row] = []
+    size_note = (
+        f"{plan.members:,} members; {plan.entries_small:,} vs {plan.entries_large:,} ledger entries"
+    )
+    for name, small in timings["small"].items():
+        large = timings["large"][name]
+        ratio = large / small
+        rows.append(
+            Row(
+                M,
+                f"{name}: ms at {_k(plan.entries_small)} / {_k(plan.entries_large)}, ratio",
+                ratio,
+                "x",
+                "< 2",
+                ratio < 2,
+                f"{small * 1e3:.2f} / {large * 1e3:.2f} ms",
+            )
+        )
+    if "event sign-up + cancel" not in timings["small"]:
+        rows.append(Row(M, "event sign-up + cancel", None, note="n/a (feature missing)"))
+    rows.append(
+        Row(
+            M,
+            "database size on disk (large)",
+            datagen.size_on_disk(large_path) / 1e6,
+            "MB",
+            note=size_note,
+        )
+    )
+    if large_gen is not None:
+        rows.append(
+            Row(M, "generating the large database", large_gen, "s", note="seeded, one transaction")
+        )
+    return rows
+
+
+def size_label(plan: Plan) -> str:
+    return f"{_k(plan.members)} members, {_k(plan.entries_large)} entries"
+
+
+def _k(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+__all__ = ["ensure_database", "run"]
