@@ -53,6 +53,7 @@ from linli.bot.jobs import run_ticks
 from linli.bot.render import Renderer
 from linli.core.community import Role
 from linli.core.members import SUPPORTED_LOCALES
+from linli.storage import members as members_db
 from linli.storage import updates as updates_db
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,10 @@ async def publish_commands(app: LinliApp) -> None:
 
 
 async def _post_init(app: LinliApp) -> None:
+    services: Services = app.bot_data["services"]
+    await members_db.sync_config_organizers(
+        services.db, services.config.organizers.user_ids, services.now()
+    )
     try:
         await publish_commands(app)
     except TelegramError:

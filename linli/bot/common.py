@@ -59,9 +59,18 @@ async def actor_for(user: User, services: Services) -> Actor:
     """The member for a Telegram user (created on first contact), and their locale."""
     name = display_name(user.first_name, user.last_name)
     member = await members_db.get_member_by_telegram(services.db, user.id)
-    if member is None or member.name != name or member.username != user.username:
+    if (
+        member is None
+        or (member.name, member.username) != (name, user.username)
+        or (user.language_code and member.language_code != user.language_code)
+    ):
         member = await members_db.ensure_member(
-            services.db, user.id, name, user.username, services.now()
+            services.db, user.id, name, user.username, services.now(), user.language_code
+        )
+    if member.telegram_id in services.config.organizers.user_ids and not member.is_organizer:
+        # An organizer from the config, seen for the first time: recorded as one.
+        await members_db.sync_config_organizers(
+            services.db, services.config.organizers.user_ids, services.now()
         )
     member = with_config_roles(member, services)
     locale = resolve_locale(
@@ -79,7 +88,9 @@ async def load_actor(update: Update, context: LinliContext) -> Actor | None:
 
 def locale_of(member: Member, services: Services) -> str:
     """The language to write to a member in when they are not the one acting (notices, jobs)."""
-    return resolve_locale(member.locale, None, services.config.community.default_locale)
+    return resolve_locale(
+        member.locale, member.language_code, services.config.community.default_locale
+    )
 
 
 def text(context: LinliContext, locale: str, template: str, **values: Any) -> str:

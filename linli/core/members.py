@@ -40,6 +40,7 @@ class Member:
     referred_by: int | None = None
     rank_optout: bool = False
     created_at: datetime | None = None
+    language_code: str | None = None  # Telegram's, as last seen
 
     def has(self, role: Role) -> bool:
         return role in self.roles

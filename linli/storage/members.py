@@ -37,6 +37,7 @@ def member_from_row(row: Row) -> Member:
         referred_by=row["referred_by"],
         rank_optout=bool(row["rank_optout"]),
         created_at=from_iso(row["created_at"]),
+        language_code=row["language_code"],
     )
 
 
@@ -75,25 +76,37 @@ async def find_member(db: Database | Tx, ref: str) -> Member | None:
 
 
 async def ensure_member(
-    db: Database, telegram_id: int, name: str, username: str | None, now: datetime
+    db: Database,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    now: datetime,
+    language_code: str | None = None,
 ) -> Member:
-    """The member for this Telegram user, created on first contact; keeps name and username fresh."""
+    """The member for this Telegram user, created on first contact; keeps name, username and
+    Telegram language fresh."""
     async with db.transaction() as tx:
         row = await tx.fetchone(
-            "SELECT id, name, username FROM members WHERE telegram_id = ?", (telegram_id,)
+            "SELECT id, name, username, language_code FROM members WHERE telegram_id = ?",
+            (telegram_id,),
         )
         if row is None:
             member_id = await tx.execute(
-                "INSERT INTO members (telegram_id, name, username, referral_code, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (telegram_id, name, username, new_referral_code(), to_iso(now)),
+                "INSERT INTO members (telegram_id, name, username, language_code, referral_code,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (telegram_id, name, username, language_code, new_referral_code(), to_iso(now)),
             )
         else:
             member_id = row["id"]
-            if row["name"] != name or row["username"] != username:
+            language_code = language_code or row["language_code"]
+            if (row["name"], row["username"], row["language_code"]) != (
+                name,
+                username,
+                language_code,
+            ):
                 await tx.execute(
-                    "UPDATE members SET name = ?, username = ? WHERE id = ?",
-                    (name, username, member_id),
+                    "UPDATE members SET name = ?, username = ?, language_code = ? WHERE id = ?",
+                    (name, username, language_code, member_id),
                 )
         member = await get_member(tx, member_id)
     assert member is not None
@@ -202,6 +215,24 @@ async def revoke_role(db: Database, member_id: int, role: Role, by: int, now: da
     return changed == 1
 
 
+async def sync_config_organizers(db: Database, telegram_ids: list[int], now: datetime) -> None:
+    """Make the organizers listed in the config organizers in the database too (so every
+    query by role sees them), and take the role back from those no longer listed."""
+    marks = ",".join("?" * len(telegram_ids)) or "NULL"
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM member_roles WHERE from_config = 1 AND member_id NOT IN"
+            f" (SELECT id FROM members WHERE telegram_id IN ({marks}))",
+            tuple(telegram_ids),
+        )
+        await tx.execute(
+            "INSERT OR IGNORE INTO member_roles (member_id, role, granted_by, granted_at,"
+            f" from_config) SELECT id, 'organizer', NULL, ?, 1 FROM members"
+            f" WHERE telegram_id IN ({marks})",
+            (to_iso(now), *telegram_ids),
+        )
+
+
 async def set_rank_optout(db: Database, member_id: int, optout: bool) -> None:
     await db.write("UPDATE members SET rank_optout = ? WHERE id = ?", (int(optout), member_id))
 
@@ -213,7 +244,7 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
         await tx.execute(
             "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"
             " building_id = NULL, household_id = NULL, verified = 0, verified_by = NULL,"
-            " verified_at = NULL, joined = 0, joined_at = NULL, referred_by = NULL, rank_optout = 1,"
+            " verified_at = NULL, language_code = NULL, joined = 0, joined_at = NULL, referred_by = NULL, rank_optout = 1,"
             " private_chat = 0, forgotten_at = ? WHERE id = ?",
             (to_iso(now), member_id),
         )

@@ -14,7 +14,7 @@ from linli.bot.jobs.broadcasts import SLEEP_KEY, wait_deliveries
 from linli.core.community import NodeKind
 from linli.sim.harness import Harness
 from linli.storage import broadcasts as bc_db
-from tests.broadcasts_support import bound_group, sim_bound_group, sim_organizer, sim_resident
+from tests.support.broadcasts import bound_group, sim_bound_group, sim_organizer, sim_resident
 
 BUILDINGS = ("heyuan/1", "heyuan/2", "heyuan/3", "lihu/A", "lihu/B")
 

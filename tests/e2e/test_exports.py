@@ -16,7 +16,7 @@ from linli.bot.cli import main
 from linli.bot.config import load_config
 from linli.storage import points as points_db
 from linli.storage.db import Database
-from tests.broadcasts_support import resident
+from tests.support.broadcasts import resident
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 

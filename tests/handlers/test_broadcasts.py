@@ -6,7 +6,7 @@ from linli.bot.jobs.broadcasts import wait_deliveries
 from linli.core.community import NodeKind, Role
 from linli.sim.harness import Harness
 from linli.storage import broadcasts as bc_db
-from tests.broadcasts_support import bound_group, sim_bound_group, sim_organizer, sim_resident
+from tests.support.broadcasts import bound_group, sim_bound_group, sim_organizer, sim_resident
 
 
 async def _choose(h: Harness, *labels: str) -> None:

@@ -6,7 +6,7 @@ import csv
 import io
 
 from linli.sim.harness import Harness
-from tests.broadcasts_support import sim_bound_group, sim_organizer, sim_resident
+from tests.support.broadcasts import sim_bound_group, sim_organizer, sim_resident
 
 
 def _document_rows(h: Harness, chat: int) -> list[dict[str, str]]:

@@ -338,3 +338,12 @@ async def test_me_shows_points_and_hours(harness: Harness) -> None:
     text = h.last_text(a)
     assert f"Points: {rules.amounts['verified_report'] + hour_points}" in text
     assert "Time bank: 1.5 h" in text
+
+
+async def test_notices_follow_telegram_language_until_one_is_chosen(harness: Harness) -> None:
+    h = harness
+    org = await organizer(h)
+    emma = h.user(7401, "Emma", lang="en")
+    await h.start(emma)  # never chooses a language: the joining flow is left at its first step
+    await h.send(org, "/grant 7401 volunteer")
+    assert h.last_text(emma) == "🎖 You are now a volunteer. Send /help to see what you can do."

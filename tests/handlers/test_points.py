@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linli.sim.harness import Harness
 from linli.storage import points as points_db
-from tests.handlers.points_support import give, organizer, resident
+from tests.support.points import give, organizer, resident
 
 
 async def test_points_shows_balance_standing_and_history_in_both_languages(

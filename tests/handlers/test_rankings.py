@@ -8,7 +8,7 @@ from linli.core.community import Binding, NodeKind
 from linli.sim.harness import Harness
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
-from tests.handlers.points_support import resident
+from tests.support.points import resident
 
 THURSDAY = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, week 2026-W48
 NEXT_MONDAY_0900 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from linli.sim.harness import Harness
 from linli.storage import points as points_db
 from linli.storage import shop as shop_db
-from tests.handlers.points_support import organizer, resident
+from tests.support.points import organizer, resident
 
 ORGANIZERS_GROUP = -1001000
 

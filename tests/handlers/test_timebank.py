@@ -5,7 +5,7 @@ from __future__ import annotations
 from linli.sim.harness import Harness
 from linli.storage import points as points_db
 from linli.storage import timebank as tb_db
-from tests.handlers.points_support import organizer, resident
+from tests.support.points import organizer, resident
 
 
 async def test_log_confirm_moves_hours_and_gives_points(harness: Harness) -> None:

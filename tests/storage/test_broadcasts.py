@@ -14,7 +14,7 @@ from linli.core.outcomes import Refused
 from linli.storage import broadcasts as bc_db
 from linli.storage.broadcasts import Broadcast, Recipient, Result
 from linli.storage.db import Database
-from tests.broadcasts_support import bound_group, resident
+from tests.support.broadcasts import bound_group, resident
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 COMMUNITY = Community(

@@ -17,7 +17,7 @@ from linli.core.outcomes import Refused
 from linli.storage import exports as exports_db
 from linli.storage import members as members_db
 from linli.storage.db import Database
-from tests.broadcasts_support import resident
+from tests.support.broadcasts import resident
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")

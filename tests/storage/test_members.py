@@ -144,3 +144,20 @@ async def test_a_failed_transaction_changes_nothing(db: Database) -> None:
             )
             raise RuntimeError("boom")
     assert await db.scalar("SELECT count(*) FROM members") == 0
+
+
+async def test_config_organizers_are_recorded_and_dropped_with_the_config(db: Database) -> None:
+    a = await members_db.ensure_member(db, 1000, "A", None, NOW)
+    b = await members_db.ensure_member(db, 1001, "B", None, NOW)
+    c = await members_db.ensure_member(db, 1002, "C", None, NOW)
+    await members_db.grant_role(db, c.id, Role.ORGANIZER, a.id, NOW)  # granted in chat
+    await members_db.sync_config_organizers(db, [1000, 1001], NOW)
+    ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
+    assert ids == {1000, 1001, 1002}
+    await members_db.sync_config_organizers(db, [1000], NOW)  # B left the config file
+    ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
+    assert ids == {1000, 1002}  # C's role came from /grant and stays
+    await members_db.sync_config_organizers(db, [], NOW)
+    ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
+    assert ids == {1002}
+    assert b.id != c.id

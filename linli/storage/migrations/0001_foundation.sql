@@ -14,6 +14,7 @@ CREATE TABLE members (
     name           TEXT NOT NULL,
     username       TEXT,
     locale         TEXT,                 -- the member's own choice; NULL = Telegram's language
+    language_code  TEXT,                 -- Telegram's language for them, for notices when locale is NULL
     building_id    TEXT,
     household_id   INTEGER REFERENCES households(id),
     verified       INTEGER NOT NULL DEFAULT 0,
@@ -36,6 +37,7 @@ CREATE TABLE member_roles (
     role       TEXT NOT NULL,
     granted_by INTEGER REFERENCES members(id),
     granted_at TEXT NOT NULL,
+    from_config INTEGER NOT NULL DEFAULT 0,   -- an organizer listed in the config file
     PRIMARY KEY (member_id, role)
 );
 
