@@ -27,6 +27,7 @@ from linli.core.clock import to_iso
 from linli.core.points import SCORED_RULES, Rule, period_labels
 from linli.storage.db import Database
 
+VERSION = "4"  # change when the generated rows change (cached databases are keyed by it)
 # The benchmarks' "now": every generated entry is in the year before it.
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")

@@ -9,6 +9,7 @@ calls over a fixed sample of members, on a warm page cache, as a running bot see
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import statistics
 import time
@@ -29,7 +30,7 @@ from linli.core.clock import FakeClock
 from linli.core.points import Period
 from linli.core.rankings import Scope, Where
 from linli.storage import members as members_db
-from linli.storage.db import Database
+from linli.storage.db import Database, load_migrations
 
 M = "3 storage"
 Op = Callable[[int], Awaitable[object]]
@@ -42,8 +43,16 @@ class Timed:
 
 
 def database_path(plan: Plan, entries: int) -> Path:
-    """Generated once per size and seed, then reused (bench/results is git-ignored)."""
-    return Path(plan.workdir) / f"community-{plan.members}m-{entries}e-v3.sqlite3"
+    """Generated once per size, schema and generator, then reused (bench/results is
+    git-ignored): a new migration or generator makes a new file."""
+    return Path(plan.workdir) / f"community-{plan.members}m-{entries}e-{schema_tag()}.sqlite3"
+
+
+def schema_tag() -> str:
+    digest = hashlib.sha1(datagen.VERSION.encode())
+    for migration in load_migrations():
+        digest.update(migration.sql.encode())
+    return digest.hexdigest()[:10]
 
 
 async def ensure_database(plan: Plan, entries: int) -> tuple[Path, float | None]:
