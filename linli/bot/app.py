@@ -102,14 +102,23 @@ def handler_table() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
     return table
 
 
+HIGH_WATER = "linli.update_high_water"
+
+
 async def skip_handled_update(update: Update, context: LinliContext) -> None:
-    if await updates_db.was_handled(context.services.db, update.update_id):
+    """Drop an update handled before. Telegram numbers updates in increasing order, so one
+    above the highest id handled in this process is new and needs no look-up; anything at
+    or below it (a redelivery after a restart, a webhook out of order) is checked."""
+    if update.update_id <= context.bot_data.get(HIGH_WATER, -1) and await updates_db.was_handled(
+        context.services.db, update.update_id
+    ):
         log.info("update %s was redelivered; ignored", update.update_id)
         raise ApplicationHandlerStop
 
 
 async def mark_update_handled(update: Update, context: LinliContext) -> None:
     await updates_db.mark_handled(context.services.db, update.update_id, context.services.now())
+    context.bot_data[HIGH_WATER] = max(update.update_id, context.bot_data.get(HIGH_WATER, -1))
 
 
 async def on_error(update: object, context: LinliContext) -> None:
@@ -197,6 +206,7 @@ async def publish_commands(app: LinliApp) -> None:
 
 async def _post_init(app: LinliApp) -> None:
     services: Services = app.bot_data["services"]
+    app.bot_data[HIGH_WATER] = await updates_db.highest_handled(services.db)
     await members_db.sync_config_organizers(
         services.db, services.config.organizers.user_ids, services.now()
     )

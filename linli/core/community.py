@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -47,16 +47,21 @@ class Compound:
 class Community:
     name: str
     compounds: tuple[Compound, ...]
+    # Lookups by id, built once: boards and cards name hundreds of buildings per message.
+    _compounds: dict[str, Compound] = field(init=False, repr=False, compare=False)
+    _buildings: dict[str, Building] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_compounds", {c.id: c for c in self.compounds})
+        object.__setattr__(
+            self, "_buildings", {b.id: b for c in self.compounds for b in c.buildings}
+        )
 
     def compound(self, compound_id: str) -> Compound | None:
-        return next((c for c in self.compounds if c.id == compound_id), None)
+        return self._compounds.get(compound_id)
 
     def building(self, building_id: str) -> Building | None:
-        for compound in self.compounds:
-            for building in compound.buildings:
-                if building.id == building_id:
-                    return building
-        return None
+        return self._buildings.get(building_id)
 
     def all_buildings(self) -> tuple[Building, ...]:
         return tuple(b for c in self.compounds for b in c.buildings)

@@ -15,6 +15,12 @@ async def was_handled(db: Database, update_id: int) -> bool:
     )
 
 
+async def highest_handled(db: Database) -> int:
+    """The highest update id recorded as handled (-1 if none)."""
+    value = await db.scalar("SELECT max(update_id) FROM processed_updates")
+    return -1 if value is None else int(value)
+
+
 async def mark_handled(db: Database, update_id: int, now: datetime) -> None:
     await db.write(
         "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)",

@@ -43,3 +43,18 @@ async def test_an_error_is_logged_and_the_organizers_are_told(make_harness) -> N
     await h.send(resident, "/boom")
     notice = h.last_text(-1001000)
     assert "Linli 出错了" in notice and "RuntimeError" in notice and "disk on fire <now>" in notice
+
+
+async def test_a_redelivered_update_after_a_restart_changes_nothing(harness: Harness) -> None:
+    h = harness
+    await h.start(h.organizer)
+    member = h.user(2401, "乙")
+    await h.start(member)
+    await h.send(h.organizer, "/grant 2401 volunteer")
+    said = len(h.texts(h.organizer))
+    await h.restart()  # the new process knows the handled ids only from the database
+    await h.redeliver_last()
+    assert len(h.texts(h.organizer)) == said
+    assert await h.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'grant'") == 1
+    await h.send(h.organizer, "/revoke 2401 volunteer")  # a new update is handled as usual
+    assert "已撤销" in h.last_text(h.organizer)
