@@ -1,5 +1,6 @@
 """A seeded community database at any size: members, households, and a points ledger with
-the aggregates the points storage keeps beside it (balances, daily scores).
+the aggregates the points storage keeps beside it (balances, daily, period and household
+scores).
 
     python -m bench.datagen bench/results/large.sqlite3 --members 100000 --entries 1000000
 
@@ -27,7 +28,7 @@ from linli.core.clock import to_iso
 from linli.core.points import SCORED_RULES, Rule, period_labels
 from linli.storage.db import Database
 
-VERSION = "4"  # change when the generated rows change (cached databases are keyed by it)
+VERSION = "5"  # change when the generated rows change (cached databases are keyed by it)
 # The benchmarks' "now": every generated entry is in the year before it.
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -187,6 +188,14 @@ def _ledger(conn: sqlite3.Connection, members: int, entries: int, rng: random.Ra
     conn.executemany(
         "INSERT INTO points_period (period, member_id, score) VALUES (?, ?, ?)",
         [(p, m, s) for (p, m), s in periods.items()],
+    )
+    # Households' scores: the sums of their members' (every generated member has a home).
+    conn.execute(
+        "INSERT INTO household_period (period, household_id, score)"
+        " SELECT p.period, m.household_id, SUM(p.score) FROM points_period p"
+        " JOIN members m ON m.id = p.member_id GROUP BY p.period, m.household_id"
+        " UNION ALL SELECT 'all', m.household_id, SUM(b.score) FROM points_balances b"
+        " JOIN members m ON m.id = b.member_id GROUP BY m.household_id"
     )
 
 

@@ -124,7 +124,10 @@ async def set_private_chat(db: Database, member_id: int, open_: bool) -> None:
 async def set_home(
     db: Database, member_id: int, building_id: str, unit: str, now: datetime
 ) -> Member:
-    """Move the member into a household (created on first mention); a move clears verification."""
+    """Move the member into a household (created on first mention); a move clears verification.
+    Their ranking scores move with them (household boards sum current members)."""
+    from linli.storage import points as points_db  # the ledger is a sibling module
+
     async with db.transaction() as tx:
         await tx.execute(
             "INSERT OR IGNORE INTO households (building_id, unit, created_at) VALUES (?, ?, ?)",
@@ -133,6 +136,10 @@ async def set_home(
         household_id = await tx.scalar(
             "SELECT id FROM households WHERE building_id = ? AND unit = ?", (building_id, unit)
         )
+        old_household = await tx.scalar(
+            "SELECT household_id FROM members WHERE id = ?", (member_id,)
+        )
+        await points_db.move_household_scores(tx, member_id, old_household, household_id)
         await tx.execute(
             "UPDATE members SET building_id = ?, household_id = ?,"
             " verified = CASE WHEN household_id IS ? THEN verified ELSE 0 END"
@@ -238,8 +245,15 @@ async def set_rank_optout(db: Database, member_id: int, optout: bool) -> None:
 
 
 async def forget(db: Database, member_id: int, now: datetime) -> None:
-    """Delete the member's personal data; the row stays, anonymous, so ledgers still add up."""
+    """Delete the member's personal data; the row stays, anonymous, so ledgers still add up.
+    Their ranking scores leave their household's."""
+    from linli.storage import points as points_db  # the ledger is a sibling module
+
     async with db.transaction() as tx:
+        old_household = await tx.scalar(
+            "SELECT household_id FROM members WHERE id = ?", (member_id,)
+        )
+        await points_db.move_household_scores(tx, member_id, old_household, None)
         await tx.execute("DELETE FROM member_roles WHERE member_id = ?", (member_id,))
         await tx.execute(
             "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"

@@ -27,6 +27,8 @@ from linli.core.points import (
 from linli.storage.db import Database, Row, Tx
 from linli.storage.members import audit
 
+ALL_TIME = "all"  # household_period's all-time row (the period label of Period.ALL)
+
 
 def _entry(row: Row) -> Entry:
     return Entry(
@@ -95,7 +97,39 @@ async def _post(
                 " ON CONFLICT (period, member_id) DO UPDATE SET score = score + excluded.score",
                 (period, member_id, scored),
             )
+        # The member's household's week, month and all-time scores move with theirs.
+        await tx.execute(
+            "INSERT INTO household_period (period, household_id, score)"
+            " SELECT p.period, m.household_id, ? FROM members m,"
+            " (SELECT ? AS period UNION ALL SELECT ? UNION ALL SELECT ?) p"
+            " WHERE m.id = ? AND m.household_id IS NOT NULL"
+            " ON CONFLICT (period, household_id) DO UPDATE SET score = score + excluded.score",
+            (scored, *period_labels(day), ALL_TIME, member_id),
+        )
     return Entry(entry_id, member_id, amount, rule, reason, reference, key, actor_id, now)
+
+
+async def move_household_scores(
+    tx: Tx, member_id: int, old_household: int | None, new_household: int | None
+) -> None:
+    """Move a member's week, month and all-time scores from the household they leave to the
+    one they join (either may be None), inside the caller's transaction: a household's
+    score stays the sum of its current members'. Call it with the member's row changed or
+    not; the scores read are the member's own."""
+    if old_household == new_household:
+        return
+    for household, sign in ((old_household, -1), (new_household, 1)):
+        if household is None:
+            continue
+        # (A WHERE clause keeps SQLite's parser from reading ON CONFLICT as a join's ON.)
+        await tx.execute(
+            "INSERT INTO household_period (period, household_id, score)"
+            " SELECT period, ?, ? * score FROM points_period WHERE member_id = ? AND score <> 0"
+            " UNION ALL SELECT ?, ?, ? * score FROM points_balances"
+            " WHERE member_id = ? AND score <> 0"
+            " ON CONFLICT (period, household_id) DO UPDATE SET score = score + excluded.score",
+            (household, sign, member_id, ALL_TIME, household, sign, member_id),
+        )
 
 
 async def earn(

@@ -2,7 +2,8 @@
 
 Boards read `points_period` (a calendar week or month, in score order from its index),
 `points_balances.score` (all time), or for any other range `points_daily` (at most 31
-rows a member), never the whole ledger.
+rows a member), never the whole ledger. Household boards read `household_period` (a
+week, a month or all time, kept per household) or sum members' daily scores.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from linli.core.rankings import Line, Scope, Where, make_lines
 from linli.storage.db import Database, Tx
 
 
-def _scope_sql(where: Where) -> tuple[str, list[object]]:
+def _scope_sql(where: Where, table: str = "m") -> tuple[str, list[object]]:
+    """The scope's condition on `table`'s building_id (members or households)."""
     if where.scope is Scope.BUILDING:
-        return " AND m.building_id = ?", [where.target]
+        return f" AND {table}.building_id = ?", [where.target]
     if where.scope is Scope.COMPOUND:
         # Building ids are "<compound id>/<name>": the ids from "<compound>/" up to (not
         # including) "<compound>0" ("0" sorts right after "/"), a range the index can read.
-        return " AND m.building_id >= ? AND m.building_id < ?", [
+        return f" AND {table}.building_id >= ? AND {table}.building_id < ?", [
             where.target + "/",
             where.target + "0",
         ]
@@ -72,21 +74,16 @@ async def household_board(
 ) -> tuple[Line, ...]:
     """最美家庭: households by the sum of their members' scores; named by building and unit
     only when none of its members opted out."""
-    scores, params = _scores_sql(days)
-    scope, scope_params = _scope_sql(where)
+    totals, params = _household_totals_sql(days, where)
     # The top households first, then their names and opt-outs: the opt-out check runs for
     # the `limit` lines shown, not for every household with points (bench/: half the time).
-    # ("+" keeps SQLite from walking the household index for the GROUP BY: the scope's
-    # index is the short way in.)
     rows = await db.fetchall(
         f"SELECT t.household_id, t.total, h.building_id, h.unit,"
         f" EXISTS (SELECT 1 FROM members x WHERE x.household_id = t.household_id"
         f"  AND x.rank_optout = 1) AS hidden"
-        f" FROM (SELECT m.household_id, SUM(s.score) AS total FROM {_source_sql(scores, where)}"
-        f"  WHERE +m.household_id IS NOT NULL{scope} GROUP BY m.household_id HAVING total > 0"
-        f"  ORDER BY total DESC, m.household_id LIMIT ?) t"
+        f" FROM ({totals}) t"
         f" JOIN households h ON h.id = t.household_id ORDER BY t.total DESC, t.household_id",
-        [*params, *scope_params, limit],
+        [*params, limit],
     )
     numbers = places([r[1] for r in rows])
     return tuple(
@@ -100,6 +97,42 @@ async def household_board(
             None if r[4] else r[3],
         )
         for place, r in zip(numbers, rows, strict=True)
+    )
+
+
+def _household_totals_sql(days: DayRange, where: Where) -> tuple[str, list[object]]:
+    """A subquery (household_id, total) of the top `?` households with a positive score.
+
+    A week, a month or all time reads `household_period` (kept per household as members earn
+    and move): the community in score order from its index, a building or a compound
+    household by household from the households' (building, unit) index. Any other range of
+    days sums the members' daily scores.
+    """
+    if days.start is None or is_whole_period(days):
+        period = "all" if days.start is None else days.label
+        if where.scope is Scope.COMMUNITY:
+            return (
+                "SELECT household_id, score AS total FROM household_period"
+                " WHERE period = ? AND score > 0 ORDER BY score DESC, household_id LIMIT ?",
+                [period],
+            )
+        scope, scope_params = _scope_sql(where, "h")
+        # CROSS JOIN keeps the scope's households as the outer loop.
+        return (
+            "SELECT hp.household_id, hp.score AS total FROM households h"
+            " CROSS JOIN household_period hp ON hp.period = ? AND hp.household_id = h.id"
+            f" WHERE hp.score > 0{scope} ORDER BY hp.score DESC, hp.household_id LIMIT ?",
+            [period, *scope_params],
+        )
+    scores, params = _scores_sql(days)
+    scope, scope_params = _scope_sql(where)
+    # ("+" keeps SQLite from walking the household index for the GROUP BY: the scope's
+    # index is the short way in.)
+    return (
+        f"SELECT m.household_id, SUM(s.score) AS total FROM {_source_sql(scores, where)}"
+        f" WHERE +m.household_id IS NOT NULL{scope} GROUP BY m.household_id HAVING total > 0"
+        f" ORDER BY total DESC, m.household_id LIMIT ?",
+        [*params, *scope_params],
     )
 
 
