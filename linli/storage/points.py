@@ -19,6 +19,7 @@ from linli.core.points import (
     SCORED_RULES,
     EarnRules,
     Entry,
+    Period,
     Rule,
     decide_earn,
     local_day,
@@ -27,7 +28,7 @@ from linli.core.points import (
 from linli.storage.db import Database, Row, Tx
 from linli.storage.members import audit
 
-ALL_TIME = "all"  # household_period's all-time row (the period label of Period.ALL)
+ALL_TIME = Period.ALL.value  # household_period's all-time row ("all")
 
 
 def _entry(row: Row) -> Entry:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from linli.core.clock import to_iso
-from linli.core.points import DayRange, is_whole_period, places
+from linli.core.points import DayRange, Period, is_whole_period, places
 from linli.core.rankings import Line, Scope, Where, make_lines
 from linli.storage.db import Database, Tx
 
@@ -109,18 +109,18 @@ def _household_totals_sql(days: DayRange, where: Where) -> tuple[str, list[objec
     days sums the members' daily scores.
     """
     if days.start is None or is_whole_period(days):
-        period = "all" if days.start is None else days.label
+        period = Period.ALL.value if days.start is None else days.label
         if where.scope is Scope.COMMUNITY:
             return (
                 "SELECT household_id, score AS total FROM household_period"
                 " WHERE period = ? AND score > 0 ORDER BY score DESC, household_id LIMIT ?",
                 [period],
             )
-        scope, scope_params = _scope_sql(where, "h")
+        scope, scope_params = _scope_sql(where, "hs")
         # CROSS JOIN keeps the scope's households as the outer loop.
         return (
-            "SELECT hp.household_id, hp.score AS total FROM households h"
-            " CROSS JOIN household_period hp ON hp.period = ? AND hp.household_id = h.id"
+            "SELECT hp.household_id, hp.score AS total FROM households hs"
+            " CROSS JOIN household_period hp ON hp.period = ? AND hp.household_id = hs.id"
             f" WHERE hp.score > 0{scope} ORDER BY hp.score DESC, hp.household_id LIMIT ?",
             [period, *scope_params],
         )
