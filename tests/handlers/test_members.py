@@ -347,3 +347,25 @@ async def test_notices_follow_telegram_language_until_one_is_chosen(harness: Har
     await h.start(emma)  # never chooses a language: the joining flow is left at its first step
     await h.send(org, "/grant 7401 volunteer")
     assert h.last_text(emma) == "🎖 You are now a volunteer. Send /help to see what you can do."
+
+
+async def test_an_organizer_may_join_as_staff_without_a_household(harness: Harness) -> None:
+    h = harness
+    org = h.organizer
+    await h.start(org)
+    await h.press(org, "中文")
+    assert "🏢 社区工作人员（不登记住户）" in h.buttons(org)
+    await h.press(org, "🏢 社区工作人员（不登记住户）")
+    assert "隐私说明" in h.last_text(org)
+    await h.press(org, "✅ 同意")
+    assert "您已登记为社区工作人员" in h.last_text(org)
+    member = await members_db.get_member_by_telegram(h.db, org.id)
+    assert member is not None and member.joined and member.household_id is None
+    resident = h.user(7501, "居民")
+    await h.start(resident)
+    await h.press(resident, "中文")
+    assert "🏢 社区工作人员（不登记住户）" not in h.buttons(resident)
+    await h.callback(resident, "m:sf")  # a forged staff button from a resident
+    assert h.alerts(resident)[-1].text.startswith("这个按钮已失效")
+    still = await members_db.get_member_by_telegram(h.db, 7501)
+    assert still is not None and not still.joined

@@ -114,11 +114,14 @@ async def _ask_language(update: Update, context: LinliContext, locale: str, *, i
     )
 
 
-def _compound_keyboard(context: LinliContext, locale: str) -> Any:
+def _compound_keyboard(context: LinliContext, locale: str, staff: bool = False) -> Any:
+    """The compounds; an organizer who has not joined may also join as staff, with no home."""
     rows = [
         [(c.name, callbacks.pack(F, "cp", i))]
         for i, c in enumerate(context.services.community.compounds)
     ]
+    if staff:
+        rows.append([(label(context, locale, "members.staff"), callbacks.pack(F, "sf"))])
     rows.append([(label(context, locale, "members.cancel"), callbacks.pack(F, "x"))])
     return keyboard(rows)
 
@@ -223,7 +226,11 @@ async def _on_language(update: Update, context: LinliContext, actor: Actor, draf
     else:
         await flows.save(context, draft, "compound")
         await _show(
-            update, context, locale, "members/ask_compound", _compound_keyboard(context, locale)
+            update,
+            context,
+            locale,
+            "members/ask_compound",
+            _compound_keyboard(context, locale, _may_join_as_staff(actor)),
         )
 
 
@@ -276,7 +283,28 @@ async def _on_back(update: Update, context: LinliContext, actor: Actor, draft: D
         context,
         actor.locale,
         "members/ask_compound",
-        _compound_keyboard(context, actor.locale),
+        _compound_keyboard(context, actor.locale, _may_join_as_staff(actor)),
+    )
+
+
+def _may_join_as_staff(actor: Actor) -> bool:
+    return actor.is_organizer and not actor.member.joined
+
+
+async def _on_staff(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
+    """An organizer joins as community staff: no household, so nothing to verify."""
+    if not _may_join_as_staff(actor):
+        await _stale(update, context, actor.locale)
+        return
+    draft.data["staff"] = True
+    await flows.save(context, draft, "privacy")
+    await _show(
+        update,
+        context,
+        actor.locale,
+        "members/privacy_notice",
+        _privacy_keyboard(context, actor.locale),
+        rider=True,
     )
 
 
@@ -313,6 +341,7 @@ _JOIN_BUTTONS: dict[str, JoinStep] = {
     "cp": JoinStep(_on_compound, frozenset({"compound"})),
     "bd": JoinStep(_on_building, frozenset({"building"})),
     "bk": JoinStep(_on_back, frozenset({"building", "unit"})),
+    "sf": JoinStep(_on_staff, frozenset({"compound"})),
     "ok": JoinStep(_on_accept, frozenset({"privacy"})),
     "no": JoinStep(_ender("members/join_declined"), frozenset({"privacy"})),
 }
@@ -386,6 +415,7 @@ async def _finish_join(update: Update, context: LinliContext, actor: Actor, draf
             place=_place(context, member),
             mode=mode.value,
             rider=bool(draft.data.get("rider")),
+            staff=bool(draft.data.get("staff")),
             first_time=first_time,
         ),
     )
