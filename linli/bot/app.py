@@ -103,6 +103,8 @@ def handler_table() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
 
 
 HIGH_WATER = "linli.update_high_water"
+ERROR_NOTICE = "linli.last_error_notice"
+ERROR_NOTICE_SECONDS = 60
 
 
 async def skip_handled_update(update: Update, context: LinliContext) -> None:
@@ -129,6 +131,14 @@ async def on_error(update: object, context: LinliContext) -> None:
         isinstance(context.error, TelegramError) and "retry" in str(context.error)
     ):
         return
+    # One notice a minute at most: a fault that repeats on every update must not flood
+    # the organizers; the next notice says how many were not sent meanwhile.
+    now = context.services.now()
+    last, quiet = context.bot_data.get(ERROR_NOTICE, (None, 0))
+    if last is not None and (now - last).total_seconds() < ERROR_NOTICE_SECONDS:
+        context.bot_data[ERROR_NOTICE] = (last, quiet + 1)
+        return
+    context.bot_data[ERROR_NOTICE] = (now, 0)
     kind = type(context.error).__name__ if context.error else "Error"
     locale = context.services.config.community.default_locale
     update_id = update.update_id if isinstance(update, Update) else None
@@ -141,6 +151,7 @@ async def on_error(update: object, context: LinliContext) -> None:
                 kind=kind,
                 update_id=update_id,
                 detail=html.unescape(str(context.error))[:300],
+                suppressed=quiet,
             ),
         )
     except TelegramError:

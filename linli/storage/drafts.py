@@ -46,3 +46,8 @@ async def clear_draft(db: Database, user_id: int, flow: str | None = None) -> bo
     if flow is None:
         return await db.write("DELETE FROM drafts WHERE user_id = ?", (user_id,)) == 1
     return await db.write("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)) == 1
+
+
+async def prune_drafts(db: Database, before: datetime) -> int:
+    """Delete flows untouched since `before`; returns how many."""
+    return await db.write("DELETE FROM drafts WHERE updated_at < ?", (to_iso(before),))

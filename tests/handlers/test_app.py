@@ -43,6 +43,13 @@ async def test_an_error_is_logged_and_the_organizers_are_told(make_harness) -> N
     await h.send(resident, "/boom")
     notice = h.last_text(-1001000)
     assert "Linli 出错了" in notice and "RuntimeError" in notice and "disk on fire <now>" in notice
+    notices = len(h.texts(-1001000))
+    await h.send(resident, "/boom")
+    await h.send(resident, "/boom")
+    assert len(h.texts(-1001000)) == notices  # at most one notice a minute
+    h.clock.advance(seconds=61)
+    await h.send(resident, "/boom")
+    assert "自上次通知以来另有 2 个错误" in h.last_text(-1001000)
 
 
 async def test_a_redelivered_update_after_a_restart_changes_nothing(harness: Harness) -> None:
@@ -58,3 +65,16 @@ async def test_a_redelivered_update_after_a_restart_changes_nothing(harness: Har
     assert await h.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'grant'") == 1
     await h.send(h.organizer, "/revoke 2401 volunteer")  # a new update is handled as usual
     assert "已撤销" in h.last_text(h.organizer)
+
+
+async def test_abandoned_drafts_are_deleted_after_a_week(harness: Harness) -> None:
+    h = harness
+    resident = h.user(2501, "丙")
+    await h.start(resident)  # the joining flow starts, then the resident walks away
+    assert await h.db.scalar("SELECT count(*) FROM drafts WHERE user_id = 2501") == 1
+    h.clock.advance(days=6)
+    await h.tick()
+    assert await h.db.scalar("SELECT count(*) FROM drafts WHERE user_id = 2501") == 1
+    h.clock.advance(days=2)
+    await h.tick()
+    assert await h.db.scalar("SELECT count(*) FROM drafts WHERE user_id = 2501") == 0
