@@ -1670,6 +1670,10 @@ class Simulator:
         uid = user if isinstance(user, int) else user.id
         return [q.answered for q in self._queries.values() if q.user_id == uid and q.answered]
 
+    def answered_queries(self) -> list[tuple[str, int, Alert]]:
+        """(query id, user id, answer) for every button press the bot has answered."""
+        return [(q.id, q.user_id, q.answered) for q in self._queries.values() if q.answered]
+
     def query_answered(self, query_id: str) -> bool:
         query = self._queries.get(query_id)
         return query is not None and query.answered is not None

@@ -188,6 +188,7 @@ class Terminal:
         self.out = out
         self.color = color
         self._seen: dict[tuple[int, int], tuple[int, bool]] = {}
+        self._answered: set[str] = set()
 
     def chat_name(self, chat_id: int) -> str:
         if chat_id > 0:
@@ -220,7 +221,21 @@ class Terminal:
                     )
                 else:
                     self.print_message(message, "✎ edited ")
+        self.show_popups(quiet=quiet)
         self.out.flush()
+
+    def show_popups(self, *, quiet: bool = False) -> None:
+        """The bot's answers to button presses: the small pop-up (or alert box) a phone shows."""
+        for query_id, user_id, alert in self.sim.answered_queries():
+            if query_id in self._answered:
+                continue
+            self._answered.add(query_id)
+            if quiet or not alert.text:
+                continue
+            kind = "⚠ alert" if alert.show_alert else "💬 pop-up"
+            user = self.sim.users.get(user_id)
+            who = user.first_name if user else str(user_id)
+            self.out.write(self.dim(f"  {kind} to {who}: ") + alert.text + "\n")
 
     def print_message(self, message: SentMessage, mark: str) -> None:
         header = f"── 邻里 → {self.chat_name(message.chat_id)} · {mark}#{message.message_id} "

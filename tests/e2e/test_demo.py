@@ -44,6 +44,7 @@ async def test_the_tour_plays_through() -> None:
     assert "活动卡片已发到 1 个群" in out and "你已报名 防诈骗讲座" in out  # event, signed up
     assert "投票 #1 已开始" in out and "✅ #1 在车棚设电动车充电区？" in out  # proposal, voted
     assert "🌳 树洞 T-0001" in out and "请记下查询码" in out  # tree hole
+    assert "💬 pop-up to 李阿姨: ✅ 投票成功" in out  # what the phone shows after a tap
     assert "steps played" in out
 
 
