@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,3 +165,23 @@ def test_dates_are_shown_in_the_community_time_zone() -> None:
 
 def test_template_folder_is_packaged() -> None:
     assert (Path(TEMPLATES) / "en").is_dir()
+
+
+def test_no_line_runs_into_the_next() -> None:
+    """trim_blocks eats the newline after a block tag; a line of text ending in one (`…{% endif %}`)
+    would run into the next line of text. Such a line must end its tag with `+%}`."""
+    tag = re.compile(r"\{%.*?%\}")
+    offenders = []
+    for locale in SUPPORTED_LOCALES:
+        for path in sorted((TEMPLATES / locale).rglob("*.html.j2")):
+            lines = path.read_text(encoding="utf-8").split("\n")
+            for number, (line, following) in enumerate(itertools.pairwise(lines), 1):
+                text_line = line.rstrip()
+                if not text_line.endswith("%}") or text_line.endswith("+%}"):
+                    continue
+                if not tag.sub("", text_line).strip() or "{% macro" in text_line:
+                    continue  # only tags (or a macro's definition): trimming is the point
+                nxt = following.strip()
+                if nxt and not nxt.startswith(("{%", "{#")):
+                    offenders.append(f"{path.relative_to(TEMPLATES)}:{number}")
+    assert offenders == []
