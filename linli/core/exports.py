@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -51,6 +52,9 @@ def parse_since(text: str | None, tz: ZoneInfo) -> datetime | Refused | None:
     return datetime.combine(day, time(0, 0), tzinfo=tz)
 
 
+_STORED_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)$")
+
+
 def _safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
@@ -64,6 +68,9 @@ def _cell(value: Any, tz: ZoneInfo) -> Any:
         return local.replace(tzinfo=None, microsecond=0)
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, str) and _STORED_INSTANT.match(value):
+        # Instants as storage keeps them (ISO, UTC) become the community's local time too.
+        return _cell(datetime.fromisoformat(value), tz)
     return _safe_text(str(value))
 
 

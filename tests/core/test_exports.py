@@ -29,7 +29,7 @@ def test_csv_reads_back_with_the_csv_module() -> None:
     assert rows == [
         ["id", "name", "amount", "when", "note"],
         ["1", "王芳", "10", "2026-11-26 10:00:00", ""],
-        ["2", '\'=HYPERLINK("http://evil")', "-5", "2026-11-26T02:00:00+00:00", 'a,b\n"c"'],
+        ["2", '\'=HYPERLINK("http://evil")', "-5", "2026-11-26 10:00:00", 'a,b\n"c"'],
     ]
 
 
@@ -53,3 +53,13 @@ def test_file_name() -> None:
     when = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
     assert file_name("points", Format.XLSX, when, TZ) == "linli-points-20261126-1000.xlsx"
     assert file_name("reports", Format.OPEN311, when, TZ).endswith(".json")
+
+
+def test_stored_instants_are_exported_in_local_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    from linli.core.exports import to_csv
+
+    table = (["when", "note"], [["2026-11-26T02:00:00+00:00", "2026-11-26 is a date, left alone"]])
+    text = to_csv(table, ZoneInfo("Asia/Shanghai")).decode("utf-8-sig")
+    assert text.splitlines()[1] == '2026-11-26 10:00:00,"2026-11-26 is a date, left alone"'
