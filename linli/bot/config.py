@@ -176,6 +176,7 @@ class ShopItemSection(Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     name_en: Annotated[str, Field(max_length=64)] = ""
     description: Annotated[str, Field(max_length=300)] = ""
+    description_en: Annotated[str, Field(max_length=300)] = ""
     price: Annotated[int, Field(ge=1, le=100_000)]
     stock: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     active: bool = True

@@ -39,9 +39,14 @@ class Item:
     price: int
     stock: int
     active: bool
+    description_en: str = ""
 
     def title(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name
+
+    def about(self, locale: str) -> str:
+        """The description in the reader's language (Chinese when there is no English one)."""
+        return self.description_en if locale == "en" and self.description_en else self.description
 
     @property
     def available(self) -> bool:
@@ -114,14 +119,14 @@ def can_close(
 class ItemEdit:
     """One change to the catalogue: `field` of item `key` becomes `value` ("add" creates it)."""
 
-    action: str  # add | price | stock | name | name_en | desc | on | off
+    action: str  # add | price | stock | name | name_en | desc | desc_en | on | off
     key: str
     price: int = 0
     stock: int = 0
     text: str = ""
 
 
-ADMIN_ACTIONS = ("add", "price", "stock", "name", "name_en", "desc", "on", "off")
+ADMIN_ACTIONS = ("add", "price", "stock", "name", "name_en", "desc", "desc_en", "on", "off")
 
 
 def _whole(raw: str, maximum: int, *, allow_zero: bool) -> int | Refused:
@@ -142,7 +147,7 @@ def _key(raw: str) -> str | Refused:
 
 def parse_admin(args: list[str]) -> ItemEdit | Refused:
     """`add <key> <price> <stock> <name>`, `price <key> <n>`, `stock <key> <n>`,
-    `name|name_en|desc <key> <text>`, `on <key>`, `off <key>`."""
+    `name|name_en|desc|desc_en <key> <text>`, `on <key>`, `off <key>`."""
     if not args or args[0].lower() not in ADMIN_ACTIONS:
         return Refused("admin_usage")
     action = args[0].lower()

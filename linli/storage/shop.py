@@ -25,6 +25,7 @@ class SeedItem:
     price: int
     stock: int
     active: bool
+    description_en: str = ""
 
 
 def _item(row: Row) -> Item:
@@ -37,6 +38,7 @@ def _item(row: Row) -> Item:
         price=row["price"],
         stock=row["stock"],
         active=bool(row["active"]),
+        description_en=row["description_en"],
     )
 
 
@@ -68,13 +70,15 @@ async def seed_items(db: Database, items: Iterable[SeedItem], now: datetime) -> 
     async with db.transaction() as tx:
         for item in items:
             created += await tx.rowcount(
-                "INSERT OR IGNORE INTO shop_items (key, name, name_en, description, price, stock,"
-                " active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO shop_items (key, name, name_en, description,"
+                " description_en, price, stock, active, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.key,
                     item.name,
                     item.name_en,
                     item.description,
+                    item.description_en,
                     item.price,
                     item.stock,
                     int(item.active),
@@ -264,6 +268,7 @@ async def apply_edit(db: Database, edit: ItemEdit, actor_id: int, now: datetime)
                 "name": ("name", edit.text),
                 "name_en": ("name_en", edit.text),
                 "desc": ("description", edit.text),
+                "desc_en": ("description_en", edit.text),
                 "on": ("active", 1),
                 "off": ("active", 0),
             }[edit.action]

@@ -170,3 +170,21 @@ async def test_shop_in_a_group_points_to_the_private_chat(harness: Harness) -> N
     await h.send(wang, "/shop", chat=group)
     assert "只在私聊中显示" in h.last_text(group)
     assert h.buttons(group) == ["打开私聊"]
+
+
+async def test_the_catalogue_speaks_the_readers_language(harness: Harness) -> None:
+    """Names and descriptions in English for an English reader, in Chinese otherwise."""
+    h = harness
+    await h.start(h.organizer)
+    await h.send(h.organizer, "/shopadmin desc_en eggs Free-range, from the farm nearby")
+    emma = h.user(8901, "Emma", lang="en")
+    await h.start(emma)
+    await h.send(emma, "/shop")
+    english = h.last_text(emma)
+    assert "A box of eggs" in english and "Free-range, from the farm nearby" in english
+    assert "Collect at the community service desk" in english and "社区服务站领取" not in english
+    wang = h.user(8902, "王芳")
+    await h.start(wang)
+    await h.send(wang, "/shop")
+    chinese = h.last_text(wang)
+    assert "鸡蛋一盒" in chinese and "社区服务站领取" in chinese and "Free-range" not in chinese

@@ -69,6 +69,7 @@ CREATE TABLE shop_items (
     name        TEXT NOT NULL,
     name_en     TEXT NOT NULL DEFAULT '',
     description TEXT NOT NULL DEFAULT '',
+    description_en TEXT NOT NULL DEFAULT '',
     price       INTEGER NOT NULL CHECK (price > 0),
     stock       INTEGER NOT NULL CHECK (stock >= 0),
     active      INTEGER NOT NULL DEFAULT 1,
