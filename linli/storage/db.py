@@ -75,7 +75,8 @@ class Tx:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns lastrowid (for INSERT) or rowcount."""
+        """Run one statement; returns the new row's id for an INSERT (0 if it inserted
+        nothing, e.g. OR IGNORE), else the number of rows changed."""
         return int(await _in_thread(self._conn, _execute, sql, params) or 0)
 
     async def rowcount(self, sql: str, params: Params = ()) -> int:
@@ -231,7 +232,11 @@ def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
 def _execute(conn: sqlite3.Connection, sql: str, params: Params) -> int | None:
     cursor = conn.execute(sql, params)
     try:
-        return cursor.lastrowid if sql.lstrip()[:6].upper() == "INSERT" else cursor.rowcount
+        if sql.lstrip()[:6].upper() != "INSERT":
+            return cursor.rowcount
+        # An INSERT OR IGNORE that inserted nothing leaves lastrowid at the previous insert's
+        # id; say 0 instead, so "did it insert?" can be read from the result.
+        return cursor.lastrowid if cursor.rowcount > 0 else 0
     finally:
         cursor.close()
 

@@ -324,13 +324,33 @@ async def finish_reminders(db: Database, poll_id: int, now: datetime) -> None:
 # --- Posts: cards, results, outcome statements --------------------------------------------
 
 
-async def record_post(
-    db: Database, poll_id: int, kind: str, chat_id: int, message_id: int | None, now: datetime
+async def claim_post(db: Database, poll_id: int, kind: str, chat_id: int, now: datetime) -> bool:
+    """Take the right to post this poll's `kind` to `chat_id`; False if it was taken before
+    (posted, or being posted): so a crash between sending and recording never sends twice."""
+    async with db.transaction() as tx:
+        taken = await tx.rowcount(
+            "INSERT OR IGNORE INTO poll_posts (poll_id, kind, chat_id, message_id, posted_at)"
+            " VALUES (?, ?, ?, NULL, ?)",
+            (poll_id, kind, chat_id, to_iso(now)),
+        )
+    return taken == 1
+
+
+async def set_post_message(
+    db: Database, poll_id: int, kind: str, chat_id: int, message_id: int
 ) -> None:
     await db.write(
-        "INSERT OR IGNORE INTO poll_posts (poll_id, kind, chat_id, message_id, posted_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (poll_id, kind, chat_id, message_id, to_iso(now)),
+        "UPDATE poll_posts SET message_id = ? WHERE poll_id = ? AND kind = ? AND chat_id = ?",
+        (message_id, poll_id, kind, chat_id),
+    )
+
+
+async def release_post(db: Database, poll_id: int, kind: str, chat_id: int) -> None:
+    """Give the claim back after a send that failed for a passing reason: a later tick retries."""
+    await db.write(
+        "DELETE FROM poll_posts WHERE poll_id = ? AND kind = ? AND chat_id = ?"
+        " AND message_id IS NULL",
+        (poll_id, kind, chat_id),
     )
 
 

@@ -161,3 +161,13 @@ async def test_config_organizers_are_recorded_and_dropped_with_the_config(db: Da
     ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
     assert ids == {1002}
     assert b.id != c.id
+
+
+async def test_an_ignored_insert_reports_no_new_row(db: Database) -> None:
+    first = await db.write(
+        "INSERT OR IGNORE INTO households (building_id, unit, created_at) VALUES ('b', '1', 't')"
+    )
+    again = await db.write(
+        "INSERT OR IGNORE INTO households (building_id, unit, created_at) VALUES ('b', '1', 't')"
+    )
+    assert first > 0 and again == 0

@@ -242,3 +242,17 @@ async def test_export_has_counts_and_no_voters(db: Database) -> None:
     ]
     assert [r[8] for r in rows if r[0] == hidden.id] == ["", "", ""]
     assert "张三" not in repr(rows)
+
+
+async def test_a_post_is_claimed_once_and_a_passing_failure_gives_it_back(db: Database) -> None:
+    poll = await publish(db)
+    claims = await asyncio.gather(
+        *(polls_db.claim_post(db, poll.id, "result", -100, NOW) for _ in range(10))
+    )
+    assert claims.count(True) == 1  # two ticks at once: one of them posts
+    await polls_db.release_post(db, poll.id, "result", -100)  # the send failed for now
+    assert await polls_db.claim_post(db, poll.id, "result", -100, NOW) is True
+    await polls_db.set_post_message(db, poll.id, "result", -100, 77)
+    await polls_db.release_post(db, poll.id, "result", -100)  # a sent post is never released
+    assert await polls_db.posts(db, poll.id, "result") == [(-100, 77)]
+    assert await polls_db.claim_post(db, poll.id, "result", -100, NOW) is False

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from linli.bot import callbacks, flows
@@ -647,9 +647,10 @@ async def group_targets(context: LinliContext, audience: Audience) -> list[int]:
 async def deliver(context: LinliContext, poll: Poll, kind: str) -> int:
     """Post the poll's card / result / outcome to every target chat that does not have it yet.
 
-    A post is recorded as soon as it is sent, so a restart or a second tick sends nothing
-    twice; a chat that refuses (the bot was removed) is recorded too and not retried.
-    Returns the number of chats that received it now.
+    Each chat is claimed before the send, so a restart, a crash mid-send or a second tick
+    sends nothing twice (a crash at that instant loses that one post instead); a chat that
+    refuses (the bot was removed) keeps its claim and is not retried; a passing failure
+    gives the claim back for the next tick. Returns the number of chats that received it now.
     """
     services = context.services
     targets = await group_targets(context, poll.settings.audience)
@@ -663,23 +664,25 @@ async def deliver(context: LinliContext, poll: Poll, kind: str) -> int:
     for chat_id in targets:
         if chat_id in done:
             continue
+        if not await polls_db.claim_post(services.db, poll.id, kind, chat_id, services.now()):
+            continue
         body, markup = await post_body(context, locale, poll, kind)
         try:
             message = await context.bot.send_message(chat_id, body, reply_markup=markup)
         except Forbidden:
-            await polls_db.record_post(services.db, poll.id, kind, chat_id, None, services.now())
-            continue
+            continue  # the bot is not in that chat: the claim stays, it is not retried
         except BadRequest as exc:
-            if "chat not found" in str(exc).lower():
-                await polls_db.record_post(
-                    services.db, poll.id, kind, chat_id, None, services.now()
-                )
-            else:
+            if "chat not found" not in str(exc).lower():
+                await polls_db.release_post(services.db, poll.id, kind, chat_id)
                 failed = True
             continue
-        await polls_db.record_post(
-            services.db, poll.id, kind, chat_id, message.message_id, services.now()
-        )
+        except TimedOut:
+            continue  # it may have arrived: keep the claim rather than risk a second post
+        except NetworkError:
+            await polls_db.release_post(services.db, poll.id, kind, chat_id)
+            failed = True
+            continue
+        await polls_db.set_post_message(services.db, poll.id, kind, chat_id, message.message_id)
         sent += 1
     if not failed:
         await polls_db.mark_posted_everywhere(services.db, poll.id, kind)
