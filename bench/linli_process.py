@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from bench import community
 from linli.sim.core import Simulator
+from linli.sim.process import start_linli, stop
 from linli.sim.server import SimServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,27 +47,11 @@ async def linli_run(
         config = community.write_config(workdir / "config.toml", database, server.api_base_url)
         log = (workdir / "linli-run.log").open("ab")
         launched = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "linli",
-            "run",
-            "-c",
-            str(config),
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
+        proc = await start_linli(config, ROOT, log)
         try:
             yield proc, watched, launched
         finally:
-            if proc.returncode is None:
-                proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), 20)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
+            await stop(proc, grace=20)
             log.close()
 
 

@@ -7,10 +7,7 @@ HTTP as residents do (`bot.client`, a SimClient) and look at it directly (`bot.s
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ import pytest
 
 from linli.sim.client import SimClient
 from linli.sim.core import Simulator
+from linli.sim.process import start_linli, stop
 from linli.sim.server import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,33 +69,14 @@ async def bot_process(tmp_path: Path) -> AsyncIterator[BotProcess]:
     async with SimServer(sim) as server, SimClient(server.base_url) as client:
         config = write_config(tmp_path / "config.toml", server, tmp_path / "linli.sqlite3")
         log = tmp_path / "bot.log"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-        env.pop("LINLI_BOT_TOKEN", None)
         with log.open("wb") as sink:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "linli",
-                "run",
-                "-c",
-                str(config),
-                cwd=tmp_path,
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+            process = await start_linli(config, tmp_path, sink)
         running = BotProcess(sim, server, client, process, log, config)
         try:
             await _until_polling(running)
             yield running
         finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 10)
-                except TimeoutError:
-                    process.kill()
-                    await asyncio.wait_for(process.wait(), 5)
+            await stop(process)
 
 
 async def _until_polling(bot: BotProcess) -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +12,9 @@ import aiohttp
 
 from linli.sim.client import SimClient
 from linli.sim.core import Simulator
+from linli.sim.process import start_linli, stop
 from linli.sim.server import SimServer
-from tests.e2e.conftest import REPO, TOKEN, write_config
+from tests.e2e.conftest import TOKEN, write_config
 
 SECRET = "s3cret-token_for-tests"
 
@@ -45,22 +43,9 @@ async def test_updates_arrive_by_webhook_with_the_secret(tmp_path: Path) -> None
             flags=re.S | re.M,
         )
         config.write_text(text, encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-        env.pop("LINLI_BOT_TOKEN", None)
         log = tmp_path / "bot.log"
         with log.open("wb") as sink:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "linli",
-                "run",
-                "-c",
-                str(config),
-                cwd=tmp_path,
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+            process = await start_linli(config, tmp_path, sink)
         try:
             deadline = time.monotonic() + 30
             while sim.webhook is None:
@@ -90,6 +75,4 @@ async def test_updates_arrive_by_webhook_with_the_secret(tmp_path: Path) -> None
                 async with session.post(f"http://127.0.0.1:{port}/telegram", json=forged) as r:
                     assert r.status == 403
         finally:
-            if process.returncode is None:
-                process.terminate()
-                await asyncio.wait_for(process.wait(), 10)
+            await stop(process)
