@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from linli.bot.config import Config, ConfigError, load_config, require_token
+from linli.bot import exports_cli
+from linli.bot.config import TOKEN_ENV, Config, ConfigError, load_config, require_token
 from linli.bot.context import Services
 from linli.bot.render import Renderer
 from linli.core.clock import system_clock
@@ -61,25 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--script", help="play a script file and print the transcript")
     demo.set_defaults(func=_demo)
 
-    try:
-        from linli.bot import exports_cli
-    except ImportError:  # pragma: no cover - only while the exports module is absent
-        pass
-    else:
-        exports_cli.add_subcommands(sub)
+    exports_cli.add_subcommands(sub)
     return parser
 
 
 def _default(args: argparse.Namespace) -> int:
     """No command: run for real when a token is configured, otherwise the demo."""
     path = Path(args.config)
-    config = load_config(path) if path.exists() else None
-    import os
-
-    from linli.bot.config import TOKEN_ENV
-
-    token = (config.bot.token if config else "") or os.environ.get(TOKEN_ENV, "")
-    if config is not None and token:
+    # load_config already applies LINLI_BOT_TOKEN over the file's token.
+    if path.exists() and load_config(path).bot.token.strip():
         return _run(args)
     print(
         "linli: no bot token configured, so starting the demo against the built-in "
