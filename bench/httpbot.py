@@ -5,8 +5,9 @@ polling loop (`Updater.start_polling`), timing each update it processes.
     python -m bench.httpbot linli --config cfg.toml --expect 300 --out t.json
     python -m bench.httpbot bare --api-base http://127.0.0.1:PORT/bot --token T --expect 300 --out t.json
 
-Writes {"updates": {update_id: [start, end]}, "errors": n} (time.perf_counter seconds) once
-`--expect` updates were processed, then stops.
+Writes {"updates": {update_id: [start, end, cpu_start, cpu_end]}, "errors": n} once
+`--expect` updates were processed, then stops (time.perf_counter and this process's
+time.process_time, in seconds).
 """
 
 from __future__ import annotations
@@ -37,18 +38,18 @@ async def serve(args: argparse.Namespace) -> dict[str, Any]:
         app: Any = build_application(services, rate_limit=False, scheduler=False)
     else:
         app = build_echo(args.token, base_url=args.api_base)
-    spans: dict[int, tuple[float, float]] = {}
+    spans: dict[int, tuple[float, float, float, float]] = {}
     errors: list[str] = []
     done = asyncio.Event()
     process = app.process_update
 
     async def timed(update: object) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             await process(update)
         finally:
             if isinstance(update, Update):
-                spans[update.update_id] = (started, time.perf_counter())
+                spans[update.update_id] = (started, time.perf_counter(), cpu, time.process_time())
                 if len(spans) >= args.expect:
                     done.set()
 

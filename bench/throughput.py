@@ -39,6 +39,7 @@ M = "1 throughput"
 PROFILE = bool(os.environ.get("BENCH_PROFILE"))  # profile the HTTP bot processes (pyinstrument)
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[str, list[float]]  # kind -> seconds per update
+WARMUP_ROUNDS = 10  # updates of each kind a bot process handles before it is measured
 
 
 class Bot:
@@ -53,6 +54,7 @@ class Bot:
         self.latency: dict[str, Samples] = {"inproc": defaultdict(list), "http": defaultdict(list)}
         self.errors: list[str] = []
         self.calls_per_update: list[float] = []
+        self.cpu_per_update: list[float] = []  # seconds of the bot process's CPU (HTTP)
 
 
 async def _process(bot: Bot, data: dict[str, Any]) -> float:
@@ -61,22 +63,34 @@ async def _process(bot: Bot, data: dict[str, Any]) -> float:
     return time.perf_counter() - started
 
 
-async def in_process(bot: Bot, plan_: list[tuple[str, int, int]]) -> None:
+async def in_process(bot: Bot, plan_: list[tuple[str, int, int]], *, record: bool = True) -> None:
     total = 0.0
+    spans: Samples = defaultdict(list)
     for kind, user, nth in plan_:
         mix.inject(bot.sim, kind, user, nth, bot.targets)
         for data in bot.sim.take_updates():
             spent = await _process(bot, data)
             total += spent
-            bot.latency["inproc"][kind].append(spent)
-    bot.rates["inproc"].append(len(plan_) / total)
+            spans[kind].append(spent)
+    if record:
+        bot.rates["inproc"].append(len(plan_) / total)
+        for kind, samples in spans.items():
+            bot.latency["inproc"][kind].extend(samples)
 
 
 async def over_http(
-    bot: Bot, plan_: list[tuple[str, int, int]], server: SimServer, workdir: Path
+    bot: Bot,
+    warmup: list[tuple[str, int, int]],
+    plan_: list[tuple[str, int, int]],
+    server: SimServer,
+    workdir: Path,
 ) -> None:
-    kinds = {mix.inject(bot.sim, kind, user, nth, bot.targets): kind for kind, user, nth in plan_}
+    """One run in a fresh bot process: the warm-up updates first (templates compiled, caches
+    filled, connections opened: a deployed bot is past that), then the measured ones."""
+    for kind, user, nth in warmup:
+        mix.inject(bot.sim, kind, user, nth, bot.targets)
     calls_before = len(bot.sim.calls)
+    kinds = {mix.inject(bot.sim, kind, user, nth, bot.targets): kind for kind, user, nth in plan_}
     out = workdir / f"http-{bot.name}.json"
     out.unlink(missing_ok=True)
     if bot.name == "linli":
@@ -92,7 +106,7 @@ async def over_http(
         "bench.httpbot",
         *args,
         "--expect",
-        str(len(kinds)),
+        str(len(warmup) + len(kinds)),
         "--out",
         str(out),
         *(["--profile", str(workdir / f"profile-{bot.name}.txt")] if PROFILE else []),
@@ -102,15 +116,18 @@ async def over_http(
     if code != 0 or not out.exists():
         raise RuntimeError(f"the {bot.name} bot process failed (exit {code})")
     result = json.loads(out.read_text(encoding="utf-8"))
-    spans = {int(k): v for k, v in result["updates"].items()}
+    spans = {int(k): v for k, v in result["updates"].items() if int(k) in kinds}
     if result["errors"]:
         bot.errors.extend(result["first_errors"])
-    # Bot API calls the updates caused (getUpdates is not recorded; start-up calls are few).
-    bot.calls_per_update.append((len(bot.sim.calls) - calls_before) / len(spans))
-    first = min(s for s, _ in spans.values())
-    last = max(e for _, e in spans.values())
+    # Bot API calls per update the process handled, warm-up included (getUpdates is not
+    # recorded; start-up calls are few).
+    bot.calls_per_update.append((len(bot.sim.calls) - calls_before) / (len(warmup) + len(spans)))
+    first = min(span[0] for span in spans.values())
+    last = max(span[1] for span in spans.values())
     bot.rates["http"].append(len(spans) / (last - first))
-    for update_id, (start, end) in spans.items():
+    cpu = max(span[3] for span in spans.values()) - min(span[2] for span in spans.values())
+    bot.cpu_per_update.append(cpu / len(spans))
+    for update_id, (start, end, *_) in spans.items():
         bot.latency["http"][kinds.get(update_id, "other")].append(end - start)
 
 
@@ -140,19 +157,26 @@ async def run(plan: Plan) -> list[Row]:
             bare_sim.send_text(user, user, "/start")
             for data in bare_sim.take_updates():
                 await _process(bare, data)
+        warm = len(kinds) * WARMUP_ROUNDS
+        for bot in (linli, bare):
+            await in_process(bot, mix.schedule(kinds, users, warm), record=False)
         for r in range(plan.runs):
-            chunk = mix.schedule(kinds, users, plan.updates, r * plan.updates)
+            chunk = mix.schedule(kinds, users, plan.updates, warm + r * plan.updates)
             for bot in (linli, bare) if r % 2 == 0 else (bare, linli):
                 await in_process(bot, chunk)
             if h.errors:
                 raise RuntimeError(f"Linli raised while handling the mix: {h.errors[0]!r}")
         await bare.app.shutdown()
-    start = plan.runs * plan.updates
-    for bot in (linli, bare):
-        async with SimServer(bot.sim) as server:
-            for r in range(plan.runs):
-                chunk = mix.schedule(kinds, users, plan.updates, start + r * plan.updates)
-                await over_http(bot, chunk, server, workdir)
+    start = warm + plan.runs * plan.updates
+    async with SimServer(linli.sim) as linli_server, SimServer(bare.sim) as bare_server:
+        servers = {"linli": linli_server, "bare": bare_server}
+        for r in range(plan.runs):
+            begin = start + r * (warm + plan.updates)
+            warmup = mix.schedule(kinds, users, warm, begin)
+            chunk = mix.schedule(kinds, users, plan.updates, begin + warm)
+            # Alternated, so a slower minute of a shared machine falls on both bots.
+            for bot in (linli, bare) if r % 2 == 0 else (bare, linli):
+                await over_http(bot, warmup, chunk, servers[bot.name], workdir)
     return rows(plan, found, linli, bare)
 
 
@@ -181,6 +205,15 @@ def rows(plan: Plan, found: dict[str, bool], linli: Bot, bare: Bot) -> list[Row]
             median(linli.calls_per_update),
             "",
             note=f"bare {median(bare.calls_per_update):.2f}",
+        )
+    )
+    out.append(
+        Row(
+            M,
+            "CPU per update: Linli process (HTTP)",
+            median(linli.cpu_per_update) * 1e3,
+            "ms",
+            note=f"bare {median(bare.cpu_per_update) * 1e3:.2f} ms",
         )
     )
     for kind in mix.KINDS:

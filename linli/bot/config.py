@@ -54,7 +54,15 @@ class BotSection(Section):
     api_base_url: str = "https://api.telegram.org/bot"
     file_base_url: str = "https://api.telegram.org/file/bot"
     polling_timeout: Annotated[int, Field(ge=0, le=50)] = 30
+    proxy_url: str = ""  # an http(s) proxy to reach the Bot API through; "" = HTTPS_PROXY or none
     webhook: Webhook = Webhook()
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _http_proxy(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("an http:// or https:// proxy url, e.g. http://127.0.0.1:7890")
+        return value
 
 
 class StorageSection(Section):

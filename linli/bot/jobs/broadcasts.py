@@ -150,6 +150,10 @@ async def deliver(app: LinliApp, broadcast_id: int) -> None:
             await bc_db.record_results(db, [result], services.now())
             if wait:
                 await sleeper(app)(wait)
+            else:
+                # Between two messages, let the loop run anything waiting (a stop, a tap):
+                # statements do not yield by themselves (storage/db.py).
+                await asyncio.sleep(0)
             async with progress_lock:
                 await show_progress(app, broadcast_id, final=False)
 
