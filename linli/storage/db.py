@@ -131,6 +131,7 @@ class Database:
         self._background = background
         self._offload = False
         self._write_lock = asyncio.Lock()
+        self._lent = [False]  # shared with offloaded views: the connection is in a thread
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -165,7 +166,8 @@ class Database:
     async def migrate(self) -> list[Migration]:
         """Apply the migrations this database has not seen; returns those applied."""
         async with self._write_lock:
-            return await asyncio.to_thread(_patiently, self._conn, _migrate)
+            applied: list[Migration] = await self._in_worker(_migrate)
+            return applied
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -192,7 +194,7 @@ class Database:
             if not err.sqlite_errorname.startswith("SQLITE_BUSY"):
                 raise
             # Another process is writing: wait for it (up to the busy timeout) off the loop.
-            await asyncio.to_thread(_patiently, self._conn, _begin_immediate)
+            await self._in_worker(_begin_immediate)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         if self._offload:
@@ -211,15 +213,24 @@ class Database:
         return None if row is None else row[0]
 
     def _reading(self) -> sqlite3.Connection:
-        return self._reader if self._conn.in_transaction else self._conn
+        busy = self._conn.in_transaction or self._lent[0]
+        return self._reader if busy else self._conn
+
+    async def _in_worker(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(connection, *args)` in a worker thread, waiting for locks as long as the busy
+        timeout allows; the caller holds the write lock. Meanwhile reads on the loop use the
+        second connection: this one is busy in the thread."""
+        self._lent[0] = True
+        try:
+            return await asyncio.to_thread(_patiently, self._conn, fn, *args)
+        finally:
+            self._lent[0] = False
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database file and truncate it, holding the write lock so no
         writer slips in; True if the whole log was checkpointed (no reader held it back)."""
         async with self._write_lock:
-            row = await asyncio.to_thread(
-                _patiently, self._conn, _fetchone, "PRAGMA wal_checkpoint(TRUNCATE)", ()
-            )
+            row = await self._in_worker(_fetchone, "PRAGMA wal_checkpoint(TRUNCATE)", ())
         return row is not None and row[0] == 0
 
     async def backup_to(self, target: str | Path) -> None:
