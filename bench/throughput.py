@@ -40,6 +40,8 @@ PROFILE = bool(os.environ.get("BENCH_PROFILE"))  # profile the HTTP bot processe
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[str, list[float]]  # kind -> seconds per update
 WARMUP_ROUNDS = 10  # updates of each kind a bot process handles before it is measured
+QUIET_ROUNDS = 10  # updates of each kind sent one at a time after the burst, for latency
+QUIET_GAP = 0.03  # seconds between two of those
 
 
 class Bot:
@@ -82,15 +84,28 @@ async def over_http(
     bot: Bot,
     warmup: list[tuple[str, int, int]],
     plan_: list[tuple[str, int, int]],
+    quiet: list[tuple[str, int, int]],
     server: SimServer,
     workdir: Path,
 ) -> None:
     """One run in a fresh bot process: the warm-up updates first (templates compiled, caches
-    filled, connections opened: a deployed bot is past that), then the measured ones."""
+    filled, connections opened: a deployed bot is past that), then the measured burst for
+    the rate, then `quiet` updates one at a time for the latency a resident sees when the
+    bot is not busy."""
+    calls_before = len(bot.sim.calls)
     for kind, user, nth in warmup:
         mix.inject(bot.sim, kind, user, nth, bot.targets)
-    calls_before = len(bot.sim.calls)
     kinds = {mix.inject(bot.sim, kind, user, nth, bot.targets): kind for kind, user, nth in plan_}
+    quiet_kinds: dict[int, str] = {}
+
+    async def one_at_a_time() -> None:
+        while bot.sim.pending_updates():  # noqa: ASYNC110 - the bot, another process, takes them
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(QUIET_GAP * 10)  # ...and finishing its last updates
+        for kind, user, nth in quiet:
+            quiet_kinds[mix.inject(bot.sim, kind, user, nth, bot.targets)] = kind
+            await asyncio.sleep(QUIET_GAP)  # one update takes a few ms: it is done by then
+
     out = workdir / f"http-{bot.name}.json"
     out.unlink(missing_ok=True)
     if bot.name == "linli":
@@ -106,29 +121,33 @@ async def over_http(
         "bench.httpbot",
         *args,
         "--expect",
-        str(len(warmup) + len(kinds)),
+        str(len(warmup) + len(kinds) + len(quiet)),
         "--out",
         str(out),
         *(["--profile", str(workdir / f"profile-{bot.name}.txt")] if PROFILE else []),
         cwd=ROOT,
     )
+    trickle = asyncio.create_task(one_at_a_time())
     code = await proc.wait()
+    trickle.cancel()
     if code != 0 or not out.exists():
         raise RuntimeError(f"the {bot.name} bot process failed (exit {code})")
     result = json.loads(out.read_text(encoding="utf-8"))
-    spans = {int(k): v for k, v in result["updates"].items() if int(k) in kinds}
+    handled = {int(k): v for k, v in result["updates"].items()}
+    spans = {k: v for k, v in handled.items() if k in kinds}
     if result["errors"]:
         bot.errors.extend(result["first_errors"])
     # Bot API calls per update the process handled, warm-up included (getUpdates is not
     # recorded; start-up calls are few).
-    bot.calls_per_update.append((len(bot.sim.calls) - calls_before) / (len(warmup) + len(spans)))
+    bot.calls_per_update.append((len(bot.sim.calls) - calls_before) / len(handled))
     first = min(span[0] for span in spans.values())
     last = max(span[1] for span in spans.values())
     bot.rates["http"].append(len(spans) / (last - first))
     cpu = max(span[3] for span in spans.values()) - min(span[2] for span in spans.values())
     bot.cpu_per_update.append(cpu / len(spans))
-    for update_id, (start, end, *_) in spans.items():
-        bot.latency["http"][kinds.get(update_id, "other")].append(end - start)
+    for update_id, kind in quiet_kinds.items():
+        start, end, *_ = handled[update_id]
+        bot.latency["http"][kind].append(end - start)
 
 
 async def run(plan: Plan) -> list[Row]:
@@ -168,15 +187,17 @@ async def run(plan: Plan) -> list[Row]:
                 raise RuntimeError(f"Linli raised while handling the mix: {h.errors[0]!r}")
         await bare.app.shutdown()
     start = warm + plan.runs * plan.updates
+    quiet_n = len(kinds) * QUIET_ROUNDS
     async with SimServer(linli.sim) as linli_server, SimServer(bare.sim) as bare_server:
         servers = {"linli": linli_server, "bare": bare_server}
         for r in range(plan.runs):
-            begin = start + r * (warm + plan.updates)
+            begin = start + r * (warm + plan.updates + quiet_n)
             warmup = mix.schedule(kinds, users, warm, begin)
             chunk = mix.schedule(kinds, users, plan.updates, begin + warm)
+            quiet = mix.schedule(kinds, users, quiet_n, begin + warm + plan.updates)
             # Alternated, so a slower minute of a shared machine falls on both bots.
             for bot in (linli, bare) if r % 2 == 0 else (bare, linli):
-                await over_http(bot, warmup, chunk, servers[bot.name], workdir)
+                await over_http(bot, warmup, chunk, quiet, servers[bot.name], workdir)
     return rows(plan, found, linli, bare)
 
 
@@ -225,7 +246,7 @@ def rows(plan: Plan, found: dict[str, bool], linli: Bot, bare: Bot) -> list[Row]
         out.append(
             Row(
                 M,
-                item + " (HTTP)",
+                item + " (HTTP, one at a time)",
                 percentile(http, 50) * 1e3,
                 "ms",
                 note=f"p99 {percentile(http, 99) * 1e3:.1f} ms; in process "

@@ -141,12 +141,14 @@ class AiohttpRequest(BaseRequest):
 
 
 def _body(request_data: RequestData | None, files: UploadFileDict | None) -> Any:
-    """Form fields as PTB encodes them; multipart only when there is a file to upload."""
+    """The parameters as one JSON body (PTB's `json_payload`, which the Bot API takes like
+    form fields: url-encoding every field instead cost ~0.1 ms a call); multipart form data
+    when there is a file to upload."""
     if request_data is None:
         return None
-    fields = request_data.json_parameters
     if not files:
-        return fields
+        return aiohttp.BytesPayload(request_data.json_payload, content_type="application/json")
+    fields = request_data.json_parameters
     form = aiohttp.FormData(quote_fields=False)
     for name, value in fields.items():
         form.add_field(name, value)
