@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections import deque
 from typing import Any, cast
 
 from telegram import (
@@ -105,6 +106,7 @@ def handler_table() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
 
 
 HIGH_WATER = "linli.update_high_water"
+RECENT = "linli.recent_updates"
 ERROR_NOTICE = "linli.last_error_notice"
 ERROR_NOTICE_SECONDS = 60
 
@@ -112,17 +114,48 @@ ERROR_NOTICE_SECONDS = 60
 async def skip_handled_update(update: Update, context: LinliContext) -> None:
     """Drop an update handled before. Telegram numbers updates in increasing order, so one
     above the highest id handled in this process is new and needs no look-up; anything at
-    or below it (a redelivery after a restart, a webhook out of order) is checked."""
-    if update.update_id <= context.bot_data.get(HIGH_WATER, -1) and await updates_db.was_handled(
-        context.services.db, update.update_id
+    or below it (a redelivery after a restart, a webhook out of order) is checked: among
+    the ids handled lately (in memory), then in the database."""
+    update_id, db = update.update_id, context.services.db
+    recent: RecentIds = context.bot_data.setdefault(RECENT, RecentIds())
+    if update_id <= context.bot_data.get(HIGH_WATER, -1) and (
+        update_id in recent or await updates_db.was_handled(db, update_id)
     ):
-        log.info("update %s was redelivered; ignored", update.update_id)
+        log.info("update %s was redelivered; ignored", update_id)
         raise ApplicationHandlerStop
+    # Recorded in the transaction of the first thing handling it writes (nothing applied
+    # without its mark, and no write of its own for the mark).
+    updates_db.mark_with_its_writes(db, update_id, context.services.now())
 
 
 async def mark_update_handled(update: Update, context: LinliContext) -> None:
-    await updates_db.mark_handled(context.services.db, update.update_id, context.services.now())
+    """The update is done: an update that wrote nothing has its mark written with the next
+    write (or tick); until then the ids handled lately answer for it."""
+    updates_db.settle_mark(context.services.db)
+    recent: RecentIds = context.bot_data.setdefault(RECENT, RecentIds())
+    recent.add(update.update_id)
     context.bot_data[HIGH_WATER] = max(update.update_id, context.bot_data.get(HIGH_WATER, -1))
+
+
+class RecentIds:
+    """The last few thousand update ids handled in this process."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+
+    def add(self, update_id: int) -> None:
+        if update_id in self._ids:
+            return
+        self._order.append(update_id)
+        self._ids.add(update_id)
+        if len(self._order) > self.SIZE:
+            self._ids.discard(self._order.popleft())
+
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._ids
 
 
 async def on_error(update: object, context: LinliContext) -> None:

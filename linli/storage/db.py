@@ -14,6 +14,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -30,6 +31,8 @@ Params = Sequence[Any] | dict[str, Any]
 Row = sqlite3.Row
 
 BUSY_TIMEOUT_MS = 10_000
+# Per task (each update is handled in its own task): statements for its next transaction.
+_RIDERS: ContextVar[tuple[tuple[str, Params], ...]] = ContextVar("linli_db_riders", default=())
 _PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
@@ -132,6 +135,8 @@ class Database:
         self._offload = False
         self._write_lock = asyncio.Lock()
         self._lent = [False]  # shared with offloaded views: the connection is in a thread
+        # Statements waiting for the next transaction of any task (see `defer`).
+        self._deferred: list[tuple[str, Params]] = []
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -159,6 +164,7 @@ class Database:
     async def close(self) -> None:
         if self._offload:
             raise RuntimeError("close the database, not an offloaded view of it")
+        await self.flush()
         await self._background.close()
         self._reader.close()
         self._conn.close()
@@ -171,16 +177,46 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises. Statements this task
+        asked to `ride_along`, and those deferred by anyone, commit with it."""
         async with self._write_lock:
             await self._begin()
             try:
                 yield Tx(self._conn)
+                riders, deferred = _RIDERS.get(), list(self._deferred)
+                for sql, params in (*riders, *deferred):
+                    _execute(self._conn, sql, params)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             else:
                 self._conn.execute("COMMIT")
+                if riders:
+                    _RIDERS.set(())
+                del self._deferred[: len(deferred)]
+
+    def ride_along(self, sql: str, params: Params = ()) -> None:
+        """Commit this statement with the next transaction this task opens, all or nothing
+        with it (e.g. "this update was handled" with what handling it wrote)."""
+        _RIDERS.set((*_RIDERS.get(), (sql, params)))
+
+    def defer_riders(self) -> int:
+        """This task opened no transaction after all: its riders wait for the next
+        transaction of anyone (or `flush`); returns how many."""
+        riders = _RIDERS.get()
+        if riders:
+            self._deferred.extend(riders)
+            _RIDERS.set(())
+        return len(riders)
+
+    def drop_riders(self) -> None:
+        _RIDERS.set(())
+
+    async def flush(self) -> None:
+        """Write what was deferred, in a transaction of its own."""
+        if self._deferred:
+            async with self.transaction():
+                pass
 
     async def write(self, sql: str, params: Params = ()) -> int:
         """One statement in its own transaction; returns lastrowid (for INSERT) or rowcount."""

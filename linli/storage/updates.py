@@ -21,11 +21,24 @@ async def highest_handled(db: Database) -> int:
     return -1 if value is None else int(value)
 
 
+_MARK = "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)"
+
+
 async def mark_handled(db: Database, update_id: int, now: datetime) -> None:
-    await db.write(
-        "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)",
-        (update_id, to_iso(now)),
-    )
+    await db.write(_MARK, (update_id, to_iso(now)))
+
+
+def mark_with_its_writes(db: Database, update_id: int, now: datetime) -> None:
+    """Record the update as handled in the same transaction as the first thing handling it
+    writes: a crash can then leave neither or both, never the effect without the mark."""
+    db.drop_riders()
+    db.ride_along(_MARK, (update_id, to_iso(now)))
+
+
+def settle_mark(db: Database) -> bool:
+    """After the update: if handling it wrote nothing, its mark is written with the next
+    write of anyone, or by the scheduler's next tick (True then)."""
+    return db.defer_riders() > 0
 
 
 async def prune_handled(db: Database, now: datetime, keep: timedelta = timedelta(days=2)) -> int:

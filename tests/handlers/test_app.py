@@ -78,3 +78,40 @@ async def test_abandoned_drafts_are_deleted_after_a_week(harness: Harness) -> No
     h.clock.advance(days=2)
     await h.tick()
     assert await h.db.scalar("SELECT count(*) FROM drafts WHERE user_id = 2501") == 0
+
+
+async def _handled(h: Harness, update_id: int) -> bool:
+    row = await h.db.scalar("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,))
+    return row is not None
+
+
+async def test_an_update_that_writes_is_marked_in_its_own_transaction(harness: Harness) -> None:
+    h = harness
+    await h.start(h.organizer)
+    member = h.user(2451, "丙")
+    await h.start(member)
+    await h.send(h.organizer, "/grant 2451 volunteer")
+    update = h.sim.last_update
+    assert update is not None and await _handled(h, update["update_id"])
+
+
+async def test_an_update_that_writes_nothing_is_remembered_then_written(harness: Harness) -> None:
+    h = harness
+    resident = h.user(2461, "丁")
+    await h.start(resident)
+    await h.send(resident, "/help")
+    update = h.sim.last_update
+    assert update is not None
+    said = len(h.texts(resident))
+    assert not await _handled(h, update["update_id"])  # no write of its own...
+    await h.redeliver_last()
+    assert len(h.texts(resident)) == said  # ...yet a redelivery is still ignored
+    await h.tick()
+    assert await _handled(h, update["update_id"])  # and the next tick wrote it down
+    await h.send(resident, "/help")
+    later = h.sim.last_update
+    assert later is not None
+    await h.restart()  # a stop writes what is still waiting
+    assert await _handled(h, later["update_id"])
+    await h.redeliver_last()
+    assert len(h.texts(resident)) == said + 1

@@ -97,3 +97,39 @@ async def test_a_checkpoint_empties_the_log(db: Database) -> None:
     await db.write("INSERT INTO notes (body) VALUES ('x')")
     assert await db.checkpoint() is True
     assert (db.path.parent / (db.path.name + "-wal")).stat().st_size == 0
+
+
+async def test_a_rider_commits_with_the_tasks_next_transaction_or_not_at_all(db: Database) -> None:
+    async def handle() -> None:
+        db.ride_along("INSERT INTO notes (body) VALUES ('handled')")
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO notes (body) VALUES ('refused')")
+                raise RuntimeError("a rule said no")
+        assert await db.scalar("SELECT count(*) FROM notes") == 0  # the rider rolled back too
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO notes (body) VALUES ('effect')")
+        async with db.transaction() as tx:  # a rider rides once
+            await tx.execute("INSERT INTO notes (body) VALUES ('more')")
+
+    async def other_task() -> None:
+        async with db.transaction() as tx:  # another task's transaction takes no rider
+            await tx.execute("INSERT INTO notes (body) VALUES ('other')")
+
+    await asyncio.gather(asyncio.create_task(handle()), asyncio.create_task(other_task()))
+    bodies = sorted(r["body"] for r in await db.fetchall("SELECT body FROM notes"))
+    assert bodies == ["effect", "handled", "more", "other"]
+
+
+async def test_a_deferred_rider_waits_for_anyones_write_or_a_flush(db: Database) -> None:
+    async def read_only() -> int:
+        db.ride_along("INSERT INTO notes (body) VALUES ('mark 1')")
+        return db.defer_riders()
+
+    assert await asyncio.create_task(read_only()) == 1
+    assert await db.scalar("SELECT count(*) FROM notes") == 0
+    await db.write("INSERT INTO notes (body) VALUES ('a write')")  # takes it along
+    assert await db.scalar("SELECT count(*) FROM notes WHERE body = 'mark 1'") == 1
+    await asyncio.create_task(read_only())
+    await db.flush()
+    assert await db.scalar("SELECT count(*) FROM notes WHERE body = 'mark 1'") == 2

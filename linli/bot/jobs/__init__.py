@@ -35,3 +35,5 @@ async def run_ticks(context: LinliContext) -> None:
             await tick(context)
         except Exception:
             log.exception("scheduled job %s failed", getattr(tick, "__qualname__", tick))
+    # What waits for a write (the marks of updates that wrote nothing) waits one tick at most.
+    await context.services.db.flush()
