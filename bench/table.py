@@ -47,7 +47,7 @@ class Plan:
 
     @classmethod
     def quick_plan(cls) -> Plan:
-        return cls(True, 3, 300, 200, 10, 100_000, 10_000, 100_000, 100)
+        return cls(True, 3, 600, 200, 10, 100_000, 10_000, 100_000, 100)
 
     @classmethod
     def tiny(cls) -> Plan:
