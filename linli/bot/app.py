@@ -263,7 +263,7 @@ async def _post_init(app: LinliApp) -> None:
 
 
 OVERALL_MESSAGES_PER_SECOND = 30
-CONNECTIONS = 16  # kept-alive connections to the Bot API for everything but getUpdates
+CONNECTIONS = 32  # kept-alive connections to the Bot API (16 updates at once + the scheduler)
 
 
 def build_application(
