@@ -12,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 
 from linli.bot.ordering import PerSenderUpdateProcessor, ordering_key
 from linli.sim.core import Simulator
+from linli.sim.harness import Harness
 from linli.sim.request import SimRequest
 
 TOKEN = "123456:ORDER"
@@ -113,3 +114,9 @@ def test_whose_turn_an_update_waits_for() -> None:
     (data,) = sim.take_updates()
     assert ordering_key(Update.de_json(data, None)) == ("user", A)
     assert ordering_key("not an update") is None
+
+
+async def test_linli_is_wired_with_it(harness: Harness) -> None:
+    processor = harness.app.update_processor
+    assert isinstance(processor, PerSenderUpdateProcessor)
+    assert processor.max_concurrent_updates > 1  # PTB runs updates as tasks, so at once
