@@ -9,6 +9,7 @@ reports start that way). `/cancel` ends any flow.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,10 +17,21 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from linli.bot.common import Actor, Markup, is_private, load_actor, refuse, reply, text
+from linli.bot.common import (
+    Actor,
+    Markup,
+    is_private,
+    label,
+    load_actor,
+    locale_of,
+    refuse,
+    reply,
+    text,
+)
 from linli.bot.context import LinliContext
 from linli.core.outcomes import Refused
 from linli.storage import drafts as drafts_db
+from linli.storage import members as members_db
 from linli.storage.drafts import Draft
 
 FlowHandler = Callable[[Update, LinliContext, Actor, Draft], Awaitable[None]]
@@ -41,9 +53,27 @@ def register_fallback(kind: str, handler: Fallback) -> None:
 async def start_flow(
     context: LinliContext, user_id: int, flow: str, step: str, **data: Any
 ) -> Draft:
+    """Start `flow` for this user. One flow at a time: if another was unfinished, it ends
+    here, and the user is told which (before the new flow's first question)."""
+    services = context.services
+    previous = await drafts_db.get_draft(services.db, user_id)
     draft = Draft(user_id, flow, step, dict(data))
-    await drafts_db.put_draft(context.services.db, draft, context.services.now())
+    await drafts_db.put_draft(services.db, draft, services.now())
+    if previous is not None and previous.flow != flow:
+        await _tell_replaced(context, user_id, previous.flow)
     return draft
+
+
+async def _tell_replaced(context: LinliContext, user_id: int, flow: str) -> None:
+    services = context.services
+    member = await members_db.get_member_by_telegram(services.db, user_id)
+    locale = locale_of(member, services) if member else services.config.community.default_locale
+    what = label(context, locale, f"common.flow_{flow}")
+    # If it cannot be said, the new flow's own question still tells them where they are.
+    with contextlib.suppress(Forbidden, BadRequest):
+        await context.bot.send_message(
+            user_id, text(context, locale, "common/flow_replaced", what=what)
+        )
 
 
 async def save(context: LinliContext, draft: Draft, step: str | None = None) -> None:
