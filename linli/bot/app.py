@@ -117,7 +117,7 @@ async def skip_handled_update(update: Update, context: LinliContext) -> None:
     or below it (a redelivery after a restart, a webhook out of order) is checked: among
     the ids handled lately (in memory), then in the database."""
     update_id, db = update.update_id, context.services.db
-    recent: RecentIds = context.bot_data.setdefault(RECENT, RecentIds())
+    recent: RecentIds = context.bot_data[RECENT]
     if update_id <= context.bot_data.get(HIGH_WATER, -1) and (
         update_id in recent or await updates_db.was_handled(db, update_id)
     ):
@@ -132,8 +132,7 @@ async def mark_update_handled(update: Update, context: LinliContext) -> None:
     """The update is done: an update that wrote nothing has its mark written with the next
     write (or tick); until then the ids handled lately answer for it."""
     updates_db.settle_mark(context.services.db)
-    recent: RecentIds = context.bot_data.setdefault(RECENT, RecentIds())
-    recent.add(update.update_id)
+    context.bot_data[RECENT].add(update.update_id)
     context.bot_data[HIGH_WATER] = max(update.update_id, context.bot_data.get(HIGH_WATER, -1))
 
 
@@ -305,6 +304,7 @@ def build_application(
         builder = builder.rate_limiter(cast(Any, limiter))
     app: LinliApp = builder.build()
     app.bot_data["services"] = services
+    app.bot_data[RECENT] = RecentIds()
     for group, handler in handler_table():
         app.add_handler(handler, group=group)
     app.add_error_handler(on_error)

@@ -27,6 +27,15 @@ class ConfigError(Exception):
     """One clear line: where in the config, and what is wrong."""
 
 
+def _require_unique(values: list[str], what: str) -> None:
+    """A validator's check: the first value that repeats is named in the one-line error."""
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -79,13 +88,10 @@ class CompoundSection(Section):
     @field_validator("buildings")
     @classmethod
     def _unique_buildings(cls, value: list[str]) -> list[str]:
-        seen: set[str] = set()
+        _require_unique(value, "building")
         for name in value:
-            if name in seen:
-                raise ValueError(f"duplicate building {name!r}")
             if "/" in name:
                 raise ValueError(f"building {name!r} may not contain '/'")
-            seen.add(name)
         return value
 
 
@@ -117,10 +123,7 @@ class CommunitySection(Section):
     @field_validator("compounds")
     @classmethod
     def _unique_compounds(cls, value: list[CompoundSection]) -> list[CompoundSection]:
-        ids = [c.id for c in value]
-        for cid in ids:
-            if ids.count(cid) > 1:
-                raise ValueError(f"duplicate compound id {cid!r}")
+        _require_unique([c.id for c in value], "compound id")
         return value
 
 
@@ -200,10 +203,7 @@ class ShopSection(Section):
     @field_validator("items")
     @classmethod
     def _unique_keys(cls, value: list[ShopItemSection]) -> list[ShopItemSection]:
-        keys = [i.key for i in value]
-        for key in keys:
-            if keys.count(key) > 1:
-                raise ValueError(f"duplicate item key {key!r}")
+        _require_unique([i.key for i in value], "item key")
         return value
 
 
@@ -283,10 +283,7 @@ class HazardsSection(Section):
     @field_validator("categories")
     @classmethod
     def _unique_categories(cls, value: list[HazardCategory]) -> list[HazardCategory]:
-        keys = [c.key for c in value]
-        for key in keys:
-            if keys.count(key) > 1:
-                raise ValueError(f"duplicate category key {key!r}")
+        _require_unique([c.key for c in value], "category key")
         return value
 
 

@@ -70,7 +70,10 @@ class Result:
 
 
 async def recipients(db: Database | Tx, target: Target, community: Community) -> list[Recipient]:
-    """Who a broadcast to this target reaches right now."""
+    """Who a broadcast to this target reaches right now (every member is read: off the loop,
+    outside a transaction)."""
+    if isinstance(db, Database):
+        db = db.offloaded()
     if target.mode is Mode.GROUPS:
         groups = await groups_db.bound_groups(db)
         return [

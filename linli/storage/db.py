@@ -116,9 +116,9 @@ class Database:
     transaction is open (another task's, paused on a network call) goes to a second
     connection, so it never sees what that transaction has not committed.
 
-    Work that reads a lot (exports, the weekly digest) goes through `offloaded()`: the same
-    database whose reads run on a third connection in aiosqlite's thread, so a long scan
-    never holds up residents' taps.
+    Work that reads a lot (exports, the digest, a broadcast's audience: their storage
+    functions ask for it) goes through `offloaded()`: the same database whose reads run on
+    a third connection in aiosqlite's thread, so a long scan never holds up residents' taps.
     """
 
     def __init__(
@@ -134,7 +134,6 @@ class Database:
         self._background = background
         self._offload = False
         self._write_lock = asyncio.Lock()
-        self._lent = [False]  # shared with offloaded views: the connection is in a thread
         # Statements waiting for the next transaction of any task (see `defer`).
         self._deferred: list[tuple[str, Params]] = []
 
@@ -249,18 +248,14 @@ class Database:
         return None if row is None else row[0]
 
     def _reading(self) -> sqlite3.Connection:
-        busy = self._conn.in_transaction or self._lent[0]
-        return self._reader if busy else self._conn
+        # Whoever holds the write lock has the first connection: in a transaction (whose
+        # uncommitted rows a read must not see), or waiting in a thread (_in_worker).
+        return self._reader if self._write_lock.locked() else self._conn
 
     async def _in_worker(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(connection, *args)` in a worker thread, waiting for locks as long as the busy
-        timeout allows; the caller holds the write lock. Meanwhile reads on the loop use the
-        second connection: this one is busy in the thread."""
-        self._lent[0] = True
-        try:
-            return await asyncio.to_thread(_patiently, self._conn, fn, *args)
-        finally:
-            self._lent[0] = False
+        timeout allows; the caller holds the write lock."""
+        return await asyncio.to_thread(_patiently, self._conn, fn, *args)
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database file and truncate it, holding the write lock so no

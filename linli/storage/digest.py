@@ -98,7 +98,9 @@ async def polls_closed(db: Database | Tx, start: datetime, end: datetime) -> lis
 
 
 async def weekly_digest(db: Database, week: DigestWeek, categories: Sequence[str]) -> Digest:
-    """Everything the digest says about `week`; hazard categories in the config's order."""
+    """Everything the digest says about `week`; hazard categories in the config's order.
+    It reads a week of everything: off the loop (`offloaded`)."""
+    db = db.offloaded()
     start, end = week.start, week.end
     issued, redeemed = await points_db.issued_and_redeemed(db, start, end)
     joined, verified, total = await member_counts(db, start, end)

@@ -125,7 +125,9 @@ async def export_file(
     *,
     include_personal: bool = False,
 ) -> bytes | Refused:
-    """One export as the bytes of its file, or why not (unknown, not installed, wrong format)."""
+    """One export as the bytes of its file, or why not (unknown, not installed, wrong format).
+    It reads whole tables: off the loop (`offloaded`), so taps meanwhile are not held up."""
+    db = db.offloaded()
     if source(name) is None:
         return Refused("unknown_export", {"what": name[:30], "names": ", ".join(NAMES)})
     if fmt is Format.OPEN311:

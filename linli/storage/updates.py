@@ -24,10 +24,6 @@ async def highest_handled(db: Database) -> int:
 _MARK = "INSERT OR IGNORE INTO processed_updates (update_id, handled_at) VALUES (?, ?)"
 
 
-async def mark_handled(db: Database, update_id: int, now: datetime) -> None:
-    await db.write(_MARK, (update_id, to_iso(now)))
-
-
 def mark_with_its_writes(db: Database, update_id: int, now: datetime) -> None:
     """Record the update as handled in the same transaction as the first thing handling it
     writes: a crash can then leave neither or both, never the effect without the mark."""

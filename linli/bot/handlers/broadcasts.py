@@ -272,9 +272,7 @@ async def _ask_text(update: Update, context: LinliContext, actor: Actor, draft: 
     target = target_of(draft, context)
     if target is None:
         return False
-    count = len(
-        await bc_db.recipients(context.services.db.offloaded(), target, context.services.community)
-    )
+    count = len(await bc_db.recipients(context.services.db, target, context.services.community))
     await answer(update, context, actor.locale)
     values = delivery.audience_values_of(target, context.services)
     if count == 0:
@@ -338,7 +336,7 @@ async def _send_preview(
     update: Update, context: LinliContext, actor: Actor, draft: Draft, target: Target
 ) -> None:
     services, chat_id = context.services, actor.user.id
-    count = len(await bc_db.recipients(services.db.offloaded(), target, services.community))
+    count = len(await bc_db.recipients(services.db, target, services.community))
     if draft.data["photo"]:
         await context.bot.send_photo(chat_id, draft.data["photo"], caption=draft.data["text"])
     else:
@@ -412,7 +410,7 @@ async def _create(
         target=target,
         text=draft.data["text"],
         photo=draft.data["photo"],
-        recipients=await bc_db.recipients(services.db.offloaded(), target, services.community),
+        recipients=await bc_db.recipients(services.db, target, services.community),
         now=services.now(),
     )
 

@@ -91,7 +91,7 @@ async def _send_export(
     since = parse_since(since_text, services.config.tz)
     data = (
         since if isinstance(since, Refused) else await exports_db.export_file(
-            services.db.offloaded(), what, fmt, since, services.config.tz, include_personal=personal
+            services.db, what, fmt, since, services.config.tz, include_personal=personal
         )
     )  # fmt: skip
     if isinstance(data, Refused):

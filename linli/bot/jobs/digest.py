@@ -88,8 +88,7 @@ async def post_weekly_digest(context: LinliContext) -> None:
     if week is None or await digest_db.digest_status(services.db, week.label) is not None:
         return
     categories = [c.key for c in services.config.hazards.categories]
-    # It reads a week of everything: off the loop, so taps meanwhile are not held up.
-    digest = await digest_db.weekly_digest(services.db.offloaded(), week, categories)
+    digest = await digest_db.weekly_digest(services.db, week, categories)
     locale = services.config.community.default_locale
     text = digest_text(services, locale, digest)
     chart = await chart_png(services, locale, digest)
