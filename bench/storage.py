@@ -30,6 +30,7 @@ from linli.core.clock import FakeClock
 from linli.core.points import Period
 from linli.core.rankings import Scope, Where
 from linli.storage import members as members_db
+from linli.storage import points as points_db
 from linli.storage.db import Database, load_migrations
 
 M = "3 storage"
@@ -140,15 +141,7 @@ async def with_a_full_page(path: Path, members: list[int], page: int) -> set[int
     """The members whose /points shows a full page of entries in this database."""
     services = await open_services(path)
     try:
-        found = set()
-        for member in members:
-            entries = await services.db.scalar(
-                "SELECT count(*) FROM points_ledger WHERE member_id = ? AND amount <> 0",
-                (member,),
-            )
-            if int(entries) >= page:
-                found.add(member)
-        return found
+        return {m for m in members if await points_db.count_entries(services.db, m) >= page}
     finally:
         await services.db.close()
 
