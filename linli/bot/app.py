@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from linli.bot import flows
+from linli.bot import flows, outbox
 from linli.bot.commands import CommandSpec
 from linli.bot.common import stale_button
 from linli.bot.context import LinliApp, LinliContext, Services
@@ -52,11 +52,13 @@ from linli.bot.handlers import (
 )
 from linli.bot.jobs import run_ticks
 from linli.bot.ordering import PerSenderUpdateProcessor
+from linli.bot.outbox import LinliBot
 from linli.bot.render import Renderer
 from linli.bot.transport import AiohttpRequest
 from linli.core.community import Role
 from linli.core.members import SUPPORTED_LOCALES
 from linli.storage import members as members_db
+from linli.storage import outbox as outbox_db
 from linli.storage import updates as updates_db
 
 log = logging.getLogger(__name__)
@@ -160,6 +162,10 @@ class RecentIds:
 async def on_error(update: object, context: LinliContext) -> None:
     """Log the error and tell the organizers' group in one short line."""
     log.error("error while handling an update", exc_info=context.error)
+    # What the failed update wrote, and the messages it recorded, are undone together.
+    if context.services.db.abandon_unit():
+        log.info("the update's writes were rolled back")
+    outbox.discard()
     group = context.services.config.organizers.group_chat_id
     if group is None or (
         isinstance(context.error, TelegramError) and "retry" in str(context.error)
@@ -252,6 +258,9 @@ async def publish_commands(app: LinliApp) -> None:
 async def _post_init(app: LinliApp) -> None:
     services: Services = app.bot_data["services"]
     app.bot_data[HIGH_WATER] = await updates_db.highest_handled(services.db)
+    again, unknown = await outbox_db.recover(services.db)
+    if again or unknown:
+        log.warning("outbox: %s edits to make again, %s messages lost in flight", again, unknown)
     await members_db.sync_config_organizers(
         services.db, services.config.organizers.user_ids, services.now()
     )
@@ -259,6 +268,19 @@ async def _post_init(app: LinliApp) -> None:
         await publish_commands(app)
     except TelegramError:
         log.exception("could not publish the command lists")
+
+
+class LinliApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application; each update is handled as one unit of work whose messages go
+    through the outbox (linli/bot/outbox.py)."""
+
+    async def process_update(self, update: object) -> None:
+        services: Services | None = self.bot_data.get("services")
+        if services is None or not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        async with outbox.handling(self.bot, services.db, services.now):
+            await super().process_update(update)
 
 
 OVERALL_MESSAGES_PER_SECOND = 30
@@ -277,10 +299,6 @@ def build_application(
     config = services.config
     builder = (
         ApplicationBuilder()
-        .token(config.bot.token or "0:unset")
-        .base_url(config.bot.api_base_url)
-        .base_file_url(config.bot.file_base_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
         .context_types(ContextTypes(context=LinliContext))
         .post_init(_post_init)
         # Different residents' updates at once, each resident's in order (ordering.py).
@@ -292,7 +310,7 @@ def build_application(
         request = AiohttpRequest(connection_pool_size=CONNECTIONS, proxy_url=proxy)
         # getUpdates adds its long-poll wait to the read timeout itself.
         get_updates_request = AiohttpRequest(connection_pool_size=1, proxy_url=proxy)
-    builder = builder.request(request).get_updates_request(get_updates_request or request)
+    limiter = None
     if rate_limit:
         # Telegram's limits: 30 messages/s overall, 20 per minute per group; 429s are waited out.
         # Overall, one message every 1/29 s and no burst: PTB's default bucket (30 at once,
@@ -301,8 +319,18 @@ def build_application(
         limiter = AIORateLimiter(
             overall_max_rate=1, overall_time_period=1 / OVERALL_MESSAGES_PER_SECOND, max_retries=5
         )
-        builder = builder.rate_limiter(cast(Any, limiter))
-    app: LinliApp = builder.build()
+    # The bot records what a handler sends after its first write (linli/bot/outbox.py).
+    bot = LinliBot(
+        config.bot.token or "0:unset",
+        base_url=config.bot.api_base_url,
+        base_file_url=config.bot.file_base_url,
+        request=request,
+        get_updates_request=get_updates_request or request,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz),
+        rate_limiter=cast(Any, limiter),
+        database=services.db,
+    )
+    app = cast(LinliApp, builder.bot(bot).application_class(LinliApplication).build())
     app.bot_data["services"] = services
     app.bot_data[RECENT] = RecentIds()
     for group, handler in handler_table():

@@ -17,6 +17,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from linli.bot import outbox
 from linli.bot.common import (
     Actor,
     Markup,
@@ -34,6 +35,8 @@ from linli.storage import drafts as drafts_db
 from linli.storage import members as members_db
 from linli.storage.drafts import Draft
 
+# A flow to start: its name, first step and data.
+Start = tuple[str, str, dict[str, Any]]
 FlowHandler = Callable[[Update, LinliContext, Actor, Draft], Awaitable[None]]
 Fallback = Callable[[Update, LinliContext, Actor], Awaitable[None]]
 
@@ -94,23 +97,32 @@ async def ask_privately(
     update: Update,
     context: LinliContext,
     actor: Actor,
-    flow: str,
+    flow: Start,
     feature: str,
     template: str,
     markup: Markup | None = None,
     **values: Any,
 ) -> bool:
-    """Ask for a flow's input in the actor's private chat (a button in a group started it).
-    If the bot may not write there yet, end `flow` and refuse with "open_private_chat"
-    (`<feature>/refused`). True if asked."""
+    """Start `flow` (name, step, data) and ask for its input in the actor's private chat (a
+    button in a group started it). If the bot may not write there yet, nothing starts and
+    the press is refused with "open_private_chat" (`<feature>/refused`). True if asked."""
+    name, step, data = flow
+    user_id = actor.user.id
+    previous = await drafts_db.get_draft(context.services.db, user_id)
     try:
-        await context.bot.send_message(
-            actor.user.id, text(context, actor.locale, template, **values), reply_markup=markup
-        )
+        # Whether it arrived decides what happens, so it is sent at once, before the draft.
+        with outbox.sending_now():
+            if previous is not None and previous.flow != name:
+                await _tell_replaced(context, user_id, previous.flow)
+            await context.bot.send_message(
+                user_id, text(context, actor.locale, template, **values), reply_markup=markup
+            )
     except (Forbidden, BadRequest):
-        await end_flow(context, actor.user.id, flow)
         await refuse(update, context, actor.locale, Refused("open_private_chat"), feature)
         return False
+    await drafts_db.put_draft(
+        context.services.db, Draft(user_id, name, step, dict(data)), context.services.now()
+    )
     return True
 
 

@@ -33,6 +33,8 @@ Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 10_000
 # Per task (each update is handled in its own task): statements for its next transaction.
 _RIDERS: ContextVar[tuple[tuple[str, Params], ...]] = ContextVar("linli_db_riders", default=())
+# The unit of work of the task handling an update, if any (see `Database.unit_of_work`).
+_UNIT: ContextVar[Unit | None] = ContextVar("linli_db_unit", default=None)
 _PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
@@ -98,6 +100,17 @@ class Tx:
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+@dataclass(eq=False, slots=True)
+class Unit:
+    """One task's unit of work (`Database.unit_of_work`)."""
+
+    owner: asyncio.Task[Any] | None
+    tx: Tx | None = None
+    depth: int = 0
+    closed: bool = False
+    checkpoint_after: bool = False
 
 
 class Database:
@@ -175,9 +188,106 @@ class Database:
             return applied
 
     @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Unit]:
+        """Everything this task writes inside the block commits once, at its end, or not at
+        all. The transaction begins with the first write (a block that writes nothing takes
+        no lock); each `transaction()` inside it is a savepoint of that one transaction, so a
+        refusal raised inside one still undoes just that one. Reads by this task see its own
+        uncommitted writes. Whoever uses it must not wait on the network inside it: the
+        write lock is held from the first write to the end (linli/bot/outbox.py records the
+        messages instead of sending them)."""
+        unit = Unit(asyncio.current_task())
+        token = _UNIT.set(unit)
+        try:
+            yield unit
+        except BaseException:
+            self._end_unit(unit, commit=False)
+            raise
+        else:
+            self._end_unit(unit, commit=True)
+        finally:
+            _UNIT.reset(token)
+        if unit.checkpoint_after:
+            await self.checkpoint()
+
+    def abandon_unit(self) -> bool:
+        """Roll back this task's unit of work now (a handler failed); later writes of the
+        task commit on their own. True if there was anything to roll back."""
+        unit = self._my_unit()
+        if unit is None:
+            return False
+        opened = unit.tx is not None
+        self._end_unit(unit, commit=False)
+        unit.closed = True
+        return opened
+
+    def unit_tx(self) -> Tx | None:
+        """The open transaction of this task's unit of work (None before its first write)."""
+        unit = self._my_unit()
+        return unit.tx if unit is not None else None
+
+    def _my_unit(self) -> Unit | None:
+        unit = _UNIT.get()
+        if unit is None or unit.closed or unit.owner is not asyncio.current_task():
+            return None
+        return unit
+
+    def _end_unit(self, unit: Unit, *, commit: bool) -> None:
+        if unit.tx is None:
+            return
+        unit.tx = None
+        try:
+            if commit:
+                riders, deferred = _RIDERS.get(), list(self._deferred)
+                try:
+                    for sql, params in (*riders, *deferred):
+                        _execute(self._conn, sql, params)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+                if riders:
+                    _RIDERS.set(())
+                del self._deferred[: len(deferred)]
+            else:
+                self._conn.execute("ROLLBACK")
+        finally:
+            self._write_lock.release()
+
+    @asynccontextmanager
+    async def _savepoint(self, unit: Unit) -> AsyncIterator[Tx]:
+        if unit.tx is None:
+            await self._write_lock.acquire()
+            try:
+                await self._begin()
+            except BaseException:
+                self._write_lock.release()
+                raise
+            unit.tx = Tx(self._conn)
+        unit.depth += 1
+        name = f"linli_{unit.depth}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield unit.tx
+        except BaseException:
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            self._conn.execute(f"RELEASE {name}")
+        finally:
+            unit.depth -= 1
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises. Statements this task
-        asked to `ride_along`, and those deferred by anyone, commit with it."""
+        asked to `ride_along`, and those deferred by anyone, commit with it. Inside this
+        task's unit of work, a savepoint of the unit's transaction instead."""
+        unit = self._my_unit()
+        if unit is not None:
+            async with self._savepoint(unit) as tx:
+                yield tx
+            return
         async with self._write_lock:
             await self._begin()
             try:
@@ -249,8 +359,11 @@ class Database:
 
     def _reading(self) -> sqlite3.Connection:
         # Whoever holds the write lock has the first connection: in a transaction (whose
-        # uncommitted rows a read must not see), or waiting in a thread (_in_worker).
-        return self._reader if self._write_lock.locked() else self._conn
+        # uncommitted rows a read must not see), or waiting in a thread (_in_worker). A
+        # unit of work's own task reads its own writes there.
+        if not self._write_lock.locked() or self.unit_tx() is not None:
+            return self._conn
+        return self._reader
 
     async def _in_worker(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(connection, *args)` in a worker thread, waiting for locks as long as the busy
@@ -259,7 +372,12 @@ class Database:
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the database file and truncate it, holding the write lock so no
-        writer slips in; True if the whole log was checkpointed (no reader held it back)."""
+        writer slips in; True if the whole log was checkpointed (no reader held it back).
+        Inside a unit of work that has written, it runs right after the unit commits."""
+        unit = self._my_unit()
+        if unit is not None and unit.tx is not None:
+            unit.checkpoint_after = True
+            return True
         async with self._write_lock:
             row = await self._in_worker(_fetchone, "PRAGMA wal_checkpoint(TRUNCATE)", ())
         return row is not None and row[0] == 0

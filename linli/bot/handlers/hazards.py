@@ -23,7 +23,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from linli.bot import callbacks, flows
+from linli.bot import callbacks, flows, outbox
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
@@ -363,6 +363,7 @@ async def start_report(update: Update, context: LinliContext, actor: Actor) -> N
     if not actor.member.joined:  # the privacy notice comes first
         await reply(update, context, actor.locale, "hazards/join_first")
         return
+    outbox.keep_off_disk(actor.user.id)  # it may end anonymous: the steps leave no trace
     draft = await flows.start_flow(context, actor.user.id, "report", "category", photos=[])
     await prompt(update, context, actor, draft)
 
@@ -398,6 +399,7 @@ async def on_photo_first(update: Update, context: LinliContext, actor: Actor) ->
     caption = rules.clean_description(
         message.caption, context.services.config.hazards.description_limit
     )
+    outbox.keep_off_disk(actor.user.id)  # it may end anonymous: the steps leave no trace
     draft = await flows.start_flow(
         context,
         actor.user.id,
@@ -443,6 +445,7 @@ async def on_report_input(
     update: Update, context: LinliContext, actor: Actor, draft: Draft
 ) -> None:
     """A message while the report flow runs: what it means depends on the step."""
+    outbox.keep_off_disk(actor.user.id)  # it may end anonymous: the steps leave no trace
     message = update.effective_message
     if message is None:
         return
@@ -555,6 +558,8 @@ async def _send(
     per_hour = services.config.hazards.max_reports_per_hour
     new = _new_report(draft, anonymous=anonymous)
     followup = rules.new_followup_code() if anonymous else None
+    if not anonymous:  # under their name: the confirmation is promised, so it is recorded
+        outbox.keep_on_disk(actor.user.id)
     if anonymous and not _anonymous_allowed(context, actor.user.id, per_hour):
         await say_no(update, context, locale, Refused("too_many_reports", {"limit": per_hour}))
         return
@@ -611,6 +616,7 @@ async def _flow_button(
     draft = await flows.current(context, actor.user.id)
     if draft is None or draft.flow != "report" or not rules.button_fits(action, draft.step):
         return False
+    outbox.keep_off_disk(actor.user.id)  # it may end anonymous: the steps leave no trace
     await answer(update, context, actor.locale)
     if action != "send":  # a refused send keeps its button, to try again later
         await _drop_keyboard(update)
@@ -725,14 +731,12 @@ async def _triage_button(
         await refuse(update, context, actor.locale, outcome, FEATURE)
         await refresh_cards(context, report)
         return
-    await flows.start_flow(
-        context, actor.user.id, "triage", "note", rid=report.id, act=action.value
-    )
     name = label(context, actor.locale, f"hazards.act_{action.value}")
     markup = _note_markup(context, actor.locale, action)
     values = {"code": report.code, "action": action.value, "action_name": name}
+    flow = ("triage", "note", {"rid": report.id, "act": action.value})
     if await flows.ask_privately(
-        update, context, actor, "triage", FEATURE, "hazards/ask_note", markup, **values
+        update, context, actor, flow, FEATURE, "hazards/ask_note", markup, **values
     ):
         await answer(update, context, actor.locale, "hazards/note_asked", code=report.code)
 

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from linli.bot import callbacks, flows
+from linli.bot import callbacks, flows, outbox
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
@@ -55,6 +55,7 @@ def _nav(context: LinliContext, locale: str) -> list[tuple[str, str]]:
 
 async def start_treehole(update: Update, context: LinliContext, actor: Actor) -> None:
     """Ask for the message (also what a `/start treehole` deep link can call)."""
+    outbox.keep_off_disk(actor.user.id)  # nothing links the sender to the message
     await flows.start_flow(context, actor.user.id, "treehole", "text")
     await reply(
         update,
@@ -104,6 +105,7 @@ async def on_treehole_input(
     update: Update, context: LinliContext, actor: Actor, draft: Draft
 ) -> None:
     """The message (text, or a photo with an optional caption)."""
+    outbox.keep_off_disk(actor.user.id)  # nothing links the sender to the message
     message = update.effective_message
     if message is None:
         return
@@ -218,11 +220,11 @@ async def _reply_button(
     if message is None:
         await refuse(update, context, actor.locale, Refused("unknown_message"), FEATURE)
         return
-    await flows.start_flow(context, actor.user.id, "threply", "text", mid=message.id)
     markup = keyboard([_nav(context, actor.locale)])
     values = {"code": message.code, "body": message.text}
+    flow = ("threply", "text", {"mid": message.id})
     if await flows.ask_privately(
-        update, context, actor, "threply", FEATURE, "treehole/ask_reply", markup, **values
+        update, context, actor, flow, FEATURE, "treehole/ask_reply", markup, **values
     ):
         await answer(update, context, actor.locale, "treehole/reply_asked", code=message.code)
 
@@ -275,6 +277,8 @@ async def on_button(update: Update, context: LinliContext) -> None:
     if actor is None or query is None:
         return
     action = callbacks.action_of(query.data, "th")
+    if action in ("send", "cancel"):
+        outbox.keep_off_disk(actor.user.id)  # nothing links the sender to the message
     if action == "send" and callbacks.unpack(query.data, "th") is not None:
         await _send(update, context, actor)
     elif action == "cancel" and callbacks.unpack(query.data, "th") is not None:
