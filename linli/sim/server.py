@@ -87,6 +87,10 @@ class SimServer:
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        # Bot API methods whose requests are held and never applied (a network that
+        # swallows them): for killing the bot while a request is on the wire.
+        self._held: dict[str, asyncio.Event] = {}
+        self.held_calls: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def base_url(self) -> str:
@@ -136,6 +140,16 @@ class SimServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def hold(self, method: str) -> None:
+        """From now on, `method` calls hang and are never applied (see `release`)."""
+        self._held.setdefault(method, asyncio.Event())
+
+    def release(self) -> None:
+        """Let held calls end (with 502, unapplied) and stop holding."""
+        for gate in self._held.values():
+            gate.set()
+        self._held.clear()
+
     # --- bot side
 
     async def _bot_api(self, request: web.Request) -> web.Response:
@@ -161,9 +175,13 @@ class SimServer:
                         params[part.name] = await part.text()
             else:
                 params.update({k: v for k, v in (await request.post()).items()})
-        status, body = await self.sim.call(
-            request.match_info["token"], request.match_info["method"], params, files
-        )
+        method = request.match_info["method"]
+        gate = self._held.get(method)
+        if gate is not None:
+            self.held_calls.append((method, params))
+            await gate.wait()
+            return _api_error(502, "Bad Gateway")  # the call never reached Telegram
+        status, body = await self.sim.call(request.match_info["token"], method, params, files)
         return web.json_response(body, status=status, dumps=_dumps)
 
     async def _file(self, request: web.Request) -> web.Response:
