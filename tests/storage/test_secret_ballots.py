@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from linli.core.polls import Poll, PollKind
+from linli.core.members import Member
+from linli.core.polls import Poll, PollKind, Tally, tally
+from linli.storage import db as db_module
 from linli.storage import polls as polls_db
 from linli.storage.db import Database
 from tests.support.polls import COMMUNITY, NOW, draft, resident
@@ -65,7 +68,9 @@ class Attack:
 
     def look(self, name: str, blob: bytes, cast: dict[bytes, bytes]) -> None:
         """Sort the voters and the ballots found in `blob` by position; pair them in order."""
-        voters = sorted((m.start(), key) for key in cast for m in re.finditer(key + rb"(?!\d)", blob))
+        voters = sorted(
+            (m.start(), key) for key in cast for m in re.finditer(key + rb"(?!\d)", blob)
+        )
         ballots = sorted((blob.find(c), c) for c in set(cast.values()) if c in blob)
         if len(voters) < 2 or len(voters) != len(ballots):
             return
@@ -82,7 +87,7 @@ def ballot_count(blob: bytes, choice: bytes) -> int:
     return len(re.findall(re.escape(choice) + rb"(?![\d,])", blob))
 
 
-async def setup(db: Database, per_household: bool) -> tuple[Poll, list[tuple[bytes, object]]]:
+async def setup(db: Database, per_household: bool) -> tuple[Poll, list[tuple[bytes, Member]]]:
     organizer = await resident(db, 1000, "主任")
     for filler in range(2, 10):  # member and household ids 2..9: voters get 10..21
         await resident(db, 900 + filler)
@@ -149,7 +154,9 @@ async def test_no_copy_pairs_a_voter_with_a_ballot(
         attack.look(f"WAL after vote {n}", wal, cast)
         windows_seen += len(window)
         for file_then, wal_then in window:
-            assert len([c for c in wal_commits(wal_then) if any(v in c for v in cast.values())]) <= 1
+            assert (
+                len([c for c in wal_commits(wal_then) if any(v in c for v in cast.values())]) <= 1
+            )
             attack.look(f"file right after vote {n}", file_then, cast)
             attack.look(f"WAL right after vote {n}", wal_then, cast)
         window.clear()
@@ -186,3 +193,128 @@ async def test_the_stored_ballots_do_not_depend_on_the_order_of_voting(tmp_path:
     ]
     orders = [order for order, _ in runs]
     assert orders[0] == orders[1] == orders[2]
+
+
+KINDS: list[tuple[PollKind, tuple[str, ...], int]] = [
+    (PollKind.PROPOSAL, (), 1),
+    (PollKind.SINGLE, ("a", "b", "c"), 1),
+    (PollKind.MULTIPLE, ("a", "b", "c", "d"), 2),
+    (PollKind.RANKED, ("a", "b", "c", "d"), 1),
+]
+
+
+def some_choice(rng: random.Random, kind: PollKind, options: int) -> tuple[int, ...]:
+    if kind is PollKind.PROPOSAL:
+        return (rng.randrange(3),)
+    if kind is PollKind.SINGLE:
+        return (rng.randrange(options),)
+    if kind is PollKind.MULTIPLE:
+        return tuple(sorted(rng.sample(range(options), rng.randint(1, 2))))
+    return tuple(rng.sample(range(options), rng.randint(1, options)))
+
+
+async def test_a_secret_poll_tallies_exactly_as_an_open_one(db: Database) -> None:
+    organizer = await resident(db, 1000, "主任")
+    voters = [await resident(db, 100 + i, unit=str(i // 2)) for i in range(40)]
+    rng = random.Random(11)
+    for number, (kind, options, max_picks) in enumerate(KINDS):
+        for per_household in (False, True):
+            polls = []
+            for secret in (False, True):
+                d = draft(
+                    kind, options, max_picks=max_picks, secret=secret, per_household=per_household
+                )
+                poll, _ = await polls_db.create_poll(
+                    db,
+                    d,
+                    created_by=organizer.id,
+                    key=f"{number}{per_household}{secret}",
+                    eligible=30,
+                    now=NOW,
+                )
+                polls.append(poll)
+            for voter in voters:
+                choice = some_choice(rng, kind, len(options))
+                for poll in polls:
+                    await polls_db.cast_vote(db, poll.id, voter, choice, COMMUNITY, NOW)
+            open_tally, secret_tally = [await polls_db.poll_tally(db, p) for p in polls]
+            assert secret_tally == open_tally
+            assert secret_tally.ballots == (20 if per_household else 40)
+
+
+async def test_migration_moves_every_secret_ballot_into_its_box(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    every = db_module.load_migrations()
+    monkeypatch.setattr(db_module, "load_migrations", lambda: [m for m in every if m.version < 8])
+    old = await Database.open(path)
+    organizer = await resident(old, 1000, "主任")
+    voters = [await resident(old, 100 + i, unit=str(i // 2)) for i in range(30)]
+    rng = random.Random(17)
+    before: dict[int, Tally] = {}
+    ballot_ids: list[str] = []
+    for number, (kind, options, max_picks) in enumerate(KINDS):
+        for secret in (True, False):
+            d = draft(kind, options, max_picks=max_picks, secret=secret, per_household=secret)
+            poll, _ = await polls_db.create_poll(
+                old, d, created_by=organizer.id, key=f"{number}{secret}", eligible=30, now=NOW
+            )
+            cast: list[tuple[int, ...]] = []
+            households: set[int | None] = set()
+            async with old.transaction() as tx:  # as the code before 0008 stored votes
+                for voter in voters:
+                    choice = some_choice(rng, kind, len(options))
+                    if voter.household_id in households and secret:
+                        continue
+                    households.add(voter.household_id)
+                    cast.append(choice)
+                    text = polls_db.encode_choice(choice)
+                    if secret:
+                        key = f"h:{voter.household_id}"
+                        await tx.execute(
+                            "INSERT INTO poll_voters (poll_id, voter_key, member_id,"
+                            " household_id) VALUES (?, ?, NULL, ?)",
+                            (poll.id, key, voter.household_id),
+                        )
+                        ballot_ids.append(secrets.token_hex(16))
+                        await tx.execute(
+                            "INSERT INTO poll_ballots (ballot_id, poll_id, choice)"
+                            " VALUES (?, ?, ?)",
+                            (ballot_ids[-1], poll.id, text),
+                        )
+                    else:
+                        await tx.execute(
+                            "INSERT INTO poll_votes (poll_id, voter_key, member_id,"
+                            " household_id, choice, cast_at, updated_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (
+                                poll.id,
+                                f"m:{voter.id}",
+                                voter.id,
+                                voter.household_id,
+                                text,
+                                "2026-11-26T02:00:00+00:00",
+                                "2026-11-26T02:00:00+00:00",
+                            ),
+                        )
+            turnout = len(households) if secret else len(cast)
+            before[poll.id] = tally(poll, cast, turnout, poll.eligible)
+    await old.close()
+    monkeypatch.undo()
+
+    db = await Database.open(path)
+    try:
+        for poll_id, expected in before.items():
+            migrated = await polls_db.get_poll(db, poll_id)
+            assert migrated is not None
+            assert await polls_db.poll_tally(db, migrated) == expected
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert "poll_ballots" not in tables and "poll_ballot_boxes" in tables
+        # The old rows, in the order they were cast, are gone from the file and the WAL
+        # (not just unlisted) as soon as the bot has migrated, while it runs.
+        file, wal = snapshot(db)
+        assert len(ballot_ids) == 60
+        assert [i for i in ballot_ids if i.encode() in file + wal] == []
+    finally:
+        await db.close()
