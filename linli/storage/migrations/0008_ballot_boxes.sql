@@ -1,4 +1,4 @@
--- Secret ballots: each poll's ballots become one record (how many of each choice, in choice order), replacing a row per ballot whose place in the file gave away the order of voting
+-- Secret ballots: each poll's ballots become one record of counts per choice (no row per ballot, so no order of voting).
 
 -- A row per ballot was placed on its page next to the previous one, like the voter rows,
 -- so sorting both by position in the file (or reading the WAL commit by commit) paired
