@@ -185,6 +185,10 @@ class Database:
         """Apply the migrations this database has not seen; returns those applied."""
         async with self._write_lock:
             applied: list[Migration] = await self._in_worker(_migrate)
+            if applied:
+                # A migration may drop what must not linger (0008: rows whose order paired
+                # secret ballots with voters): fold the log in and truncate it.
+                await self._in_worker(_fetchone, "PRAGMA wal_checkpoint(TRUNCATE)", ())
             return applied
 
     @asynccontextmanager

@@ -1,15 +1,19 @@
 """Polls, votes and secret ballots, their posts and reminders.
 
-A secret ballot is written to two tables that share nothing but the poll id: `poll_voters`
-(that a member or household voted; no choice, no time) and `poll_ballots` (what was voted,
-under a random 128-bit key; no voter, no time, no sequence). Both are WITHOUT ROWID tables,
-so the stored order follows their keys, not the order in which votes arrived.
+A secret vote writes two things that share nothing but the poll id: a row in `poll_voters`
+(that a member or household voted; no choice, no time) and the poll's ballot box in
+`poll_ballot_boxes`, one record holding how many ballots chose what, keys sorted. The box is
+rewritten whole on each vote, so no copy of it has an order, a position or a time for a
+single ballot: the voter rows may show in which order members voted (SQLite places new rows
+one after another), and that order pairs with nothing. Right after the vote the WAL is
+checkpointed and truncated (`secure_delete` is on), so neither the file nor the WAL keeps
+an older box to compare with. The one limit: two copies taken around one vote differ by
+that vote's voter and ballot.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +50,15 @@ def encode_choice(choice: Sequence[int]) -> str:
 
 def decode_choice(text: str) -> Choice:
     return tuple(int(part) for part in text.split(",") if part)
+
+
+def encode_box(counts: dict[str, int]) -> str:
+    """A ballot box as stored: the same ballots give the same text, whatever their order."""
+    return json.dumps(counts, sort_keys=True, separators=(",", ":"))
+
+
+def decode_box(text: str | None) -> dict[str, int]:
+    return {} if text is None else {str(k): int(v) for k, v in json.loads(text).items()}
 
 
 def poll_from_row(row: Row) -> Poll:
@@ -212,10 +225,7 @@ async def cast_vote(
                 " VALUES (?, ?, ?, ?)",
                 (poll.id, key, None if by_household else member.id, member.household_id),
             )
-            await tx.execute(
-                "INSERT INTO poll_ballots (ballot_id, poll_id, choice) VALUES (?, ?, ?)",
-                (secrets.token_hex(16), poll.id, encoded),
-            )
+            await _drop_in_box(tx, poll.id, encoded)
         elif existing is None:
             await tx.execute(
                 "INSERT INTO poll_votes (poll_id, voter_key, member_id, household_id, choice,"
@@ -228,7 +238,29 @@ async def cast_vote(
                 (encoded, to_iso(now), poll.id, key),
             )
         await tx.execute("UPDATE polls SET card_dirty = 1 WHERE id = ?", (poll.id,))
+    if poll.settings.secret:
+        # The WAL now holds this vote's commit: the state after it, next to the file's
+        # state before it. Fold it in and truncate the log at once (see the module doc).
+        await seal(db)
     return VoteResult(poll, outcome)
+
+
+async def _drop_in_box(tx: Tx, poll_id: int, encoded: str) -> None:
+    box = decode_box(
+        await tx.scalar("SELECT ballots FROM poll_ballot_boxes WHERE poll_id = ?", (poll_id,))
+    )
+    box[encoded] = box.get(encoded, 0) + 1
+    await tx.execute(
+        "INSERT INTO poll_ballot_boxes (poll_id, ballots) VALUES (?, ?)"
+        " ON CONFLICT (poll_id) DO UPDATE SET ballots = excluded.ballots",
+        (poll_id, encode_box(box)),
+    )
+
+
+async def seal(db: Database) -> bool:
+    """Checkpoint the WAL into the file and truncate it, so no older ballot box is left in
+    it. False if a reader held part of the log back: the next vote or card refresh retries."""
+    return await db.checkpoint()
 
 
 async def my_vote(db: Database | Tx, poll: Poll, member: Member) -> ExistingVote | None:
@@ -251,8 +283,13 @@ async def my_vote(db: Database | Tx, poll: Poll, member: Member) -> ExistingVote
 
 
 async def ballots(db: Database | Tx, poll: Poll) -> list[Choice]:
-    table = "poll_ballots" if poll.settings.secret else "poll_votes"
-    rows = await db.fetchall(f"SELECT choice FROM {table} WHERE poll_id = ?", (poll.id,))
+    """Every ballot's choice (a secret poll's in the box's order: by choice)."""
+    if poll.settings.secret:
+        box = decode_box(
+            await db.scalar("SELECT ballots FROM poll_ballot_boxes WHERE poll_id = ?", (poll.id,))
+        )
+        return [decode_choice(text) for text, n in sorted(box.items()) for _ in range(n)]
+    rows = await db.fetchall("SELECT choice FROM poll_votes WHERE poll_id = ?", (poll.id,))
     return [decode_choice(r["choice"]) for r in rows]
 
 

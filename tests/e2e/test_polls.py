@@ -92,8 +92,8 @@ async def test_a_proposal_becomes_a_secret_vote_and_its_result_is_posted(
     assert sum("结果：楼道加装感应灯" in t for t in h.texts(group)) == 1
     await h.send(org, "/outcome 1 物业将于下周安装感应灯。")
     assert "物业将于下周安装感应灯。" in h.last_text(group)
-    # Who voted is known; what each voted is not stored next to it.
+    # Who voted is known; what each voted is only counted, in one box for the poll.
     voters = await h.db.fetchall("SELECT * FROM poll_voters")
-    ballots = await h.db.fetchall("SELECT * FROM poll_ballots")
-    assert len(voters) == len(ballots) == 3
-    assert set(voters[0].keys()) & set(ballots[0].keys()) == {"poll_id"}
+    boxes = await h.db.fetchall("SELECT * FROM poll_ballot_boxes")
+    assert len(voters) == 3 and [b["ballots"] for b in boxes] == ['{"0":2,"1":1}']
+    assert set(voters[0].keys()) & set(boxes[0].keys()) == {"poll_id"}

@@ -204,7 +204,7 @@ async def test_secret_ballot_cannot_be_changed(harness: Harness) -> None:
     await h.tick()
     assert "参与：1 / 1 人（100%）" in h.last_text(group)
     assert "— 1 票" not in h.last_text(group)  # results stay hidden until closing
-    assert await h.db.scalar("SELECT COUNT(*) FROM poll_ballots WHERE poll_id = ?", (poll.id,)) == 1
+    assert await polls_db.ballots(h.db, poll) == [(0,)]
 
 
 async def test_polls_lists_open_votes_and_marks_those_not_voted(harness: Harness) -> None:

@@ -87,7 +87,11 @@ async def refresh_cards(context: LinliContext) -> None:
     which keeps edits well inside Telegram's per-group limits however busy the vote."""
     services = context.services
     locale = services.config.community.default_locale
-    for poll in await polls_db.dirty_polls(services.db):
+    dirty = await polls_db.dirty_polls(services.db)
+    if any(poll.settings.secret for poll in dirty):
+        # Each secret vote checkpoints the WAL itself; this catches one a reader held back.
+        await polls_db.seal(services.db)
+    for poll in dirty:
         await polls_db.clear_dirty(services.db, poll.id)
         current = await polls_db.get_poll(services.db, poll.id)
         if current is None:
