@@ -1552,6 +1552,18 @@ class Simulator:
             return
         self._enqueue("edited_message", self.message_dict(message))
 
+    def move_location(
+        self, user: SimUser | int, chat_id: int, message_id: int, lat: float, lon: float
+    ) -> None:
+        """A live location the user shares moves: Telegram sends it as an `edited_message`."""
+        sim_user = self._user(user)
+        message = self._chat(chat_id).messages.get(message_id)
+        if message is None or message.sender_id != sim_user.id or message.location is None:
+            raise SimError(f"user {sim_user.id} shares no location as message {message_id}")
+        message.location, message.edit_date = (lat, lon), self._now()
+        self._event(chat_id, "edited", message_id)
+        self._enqueue("edited_message", self.message_dict(message))
+
     def _deliver_message(self, message: SentMessage) -> None:
         self._event(message.chat_id, "received", message.message_id)
         if message.chat_id < 0 and not self._group_sees(message):
