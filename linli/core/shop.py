@@ -75,6 +75,15 @@ class Order:
         return self.status is OrderStatus.HELD
 
 
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A redeem's result: the order, and whether this call made it (False: a second tap on the
+    same confirmation found the first one's order, which was already announced)."""
+
+    order: Order
+    new: bool
+
+
 def new_pickup_code() -> str:
     return CODE_PREFIX + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(5))
 
