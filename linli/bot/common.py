@@ -238,7 +238,7 @@ def building_label(services: Services, locale: str, building_id: str | None) -> 
     if building is None or compound is None:
         return building_id
     return services.renderer.label(
-        locale, "common.building", compound=compound.name, name=building.name
+        locale, "common.building", compound=compound.title(locale), name=building.name
     )
 
 

@@ -102,7 +102,7 @@ def can_redeem(item: Item | None, balance: int) -> Refused | None:
     if item is None or not item.active:
         return Refused("item_unavailable")
     if item.stock <= 0:
-        return Refused("out_of_stock", {"item": item.name})
+        return Refused("out_of_stock", {"item": item.name, "item_en": item.name_en})
     if balance < item.price:
         return Refused("not_enough_points", {"balance": balance, "need": item.price})
     return None

@@ -135,7 +135,9 @@ async def redeem(
             (to_iso(now), item_id),
         )
         if taken != 1:
-            raise RefusedError(Refused("out_of_stock", {"item": item.name}))
+            raise RefusedError(
+                Refused("out_of_stock", {"item": item.name, "item_en": item.name_en})
+            )
         order_id = await _insert_order(tx, item_id, member_id, price, key, now)
         code = await tx.scalar("SELECT code FROM shop_orders WHERE id = ?", (order_id,))
         # Raises RefusedError("not_enough_points") and rolls the stock back with it.

@@ -107,7 +107,7 @@ def _targets_keyboard(context: LinliContext, locale: str, kind: NodeKind) -> Any
     rows: list[list[tuple[str, str]]] = []
     if kind is NodeKind.COMPOUND:
         rows = [
-            [(c.name, callbacks.pack(F, "b", "compound", ci, 0))]
+            [(c.title(locale), callbacks.pack(F, "b", "compound", ci, 0))]
             for ci, c in enumerate(community.compounds)
         ]
     elif kind is NodeKind.BUILDING:
