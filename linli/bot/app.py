@@ -93,6 +93,9 @@ def handler_table() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:
         # A redelivered update (same update_id) stops here and changes nothing.
         (-10, TypeHandler(Update, skip_handled_update)),
     ]
+    # An edited message or command answers nothing: first in its group, so no feature's
+    # handler (PTB's CommandHandler takes edits by default) sees it.
+    table.append((0, flows.EDITED_HANDLER))
     for feature in FEATURES:
         table.extend((0, handler) for handler in feature.HANDLERS)
     table += [

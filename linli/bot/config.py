@@ -81,6 +81,7 @@ class StorageSection(Section):
 class CompoundSection(Section):
     id: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
     name: Annotated[str, Field(min_length=1, max_length=64)]
+    name_en: Annotated[str, Field(max_length=64)] = ""
     buildings: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1)
     ]
@@ -381,6 +382,7 @@ class Config(Section):
                     id=c.id,
                     name=c.name,
                     buildings=tuple(Building(building_id(c.id, b), c.id, b) for b in c.buildings),
+                    name_en=c.name_en,
                 )
                 for c in self.community.compounds
             ),

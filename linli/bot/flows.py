@@ -4,7 +4,8 @@ A feature starts a flow with `start_flow`, and registers a step handler with
 `register_flow(name, handler)`. Every private message that is not a command (text, photo,
 location, anything) goes to the handler of the user's active flow, which looks at
 `draft.step`. A photo with no flow goes to the fallback registered for "photo" (hazard
-reports start that way). `/cancel` ends any flow.
+reports start that way). `/cancel` ends any flow. An edited message never answers a step
+(nor runs a command again): `EDITED_HANDLER` says so and changes nothing.
 """
 
 from __future__ import annotations
@@ -155,6 +156,22 @@ async def on_private_input(update: Update, context: LinliContext) -> None:
     await reply(update, context, actor.locale, "common/no_flow")
 
 
+async def on_edited(update: Update, context: LinliContext) -> None:
+    """An edited message answers nothing (a flow's step, a command): it says so, changes nothing."""
+    message = update.effective_message
+    if message is None or message.location is not None:
+        return  # a live location moving: Telegram sends every move as an edit
+    command = (message.text or "").startswith("/")
+    private = is_private(update)
+    actor = await load_actor(update, context)
+    if actor is None or not (private or command):
+        return  # other edits in a group are the group's own talk
+    draft = await drafts_db.get_draft(context.services.db, actor.user.id) if private else None
+    waiting = draft is not None and draft.flow in _FLOWS and not command
+    what = label(context, actor.locale, f"common.flow_{draft.flow}") if waiting and draft else ""
+    await reply(update, context, actor.locale, "common/edit_ignored", what=what, command=command)
+
+
 async def on_cancel(update: Update, context: LinliContext) -> None:
     """/cancel: end whatever flow is running."""
     actor = await load_actor(update, context)
@@ -164,7 +181,14 @@ async def on_cancel(update: Update, context: LinliContext) -> None:
     await reply(update, context, actor.locale, "common/cancelled", ended=ended)
 
 
-CANCEL_HANDLER = CommandHandler("cancel", on_cancel)
+# An edit is never an answer: PTB's CommandHandler takes edited commands by default (an edited
+# "/award ..." would award again), so this comes before every other handler of its group.
+EDITED_HANDLER = MessageHandler(filters.UpdateType.EDITED, on_edited)
+CANCEL_HANDLER = CommandHandler("cancel", on_cancel, filters.UpdateType.MESSAGE)
 INPUT_HANDLER = MessageHandler(
-    filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_private_input
+    filters.UpdateType.MESSAGE
+    & filters.ChatType.PRIVATE
+    & ~filters.COMMAND
+    & ~filters.StatusUpdate.ALL,
+    on_private_input,
 )

@@ -41,6 +41,11 @@ class Compound:
     id: str
     name: str
     buildings: tuple[Building, ...]
+    name_en: str = ""
+
+    def title(self, locale: str) -> str:
+        """The name in the reader's language (the Chinese one when there is no English one)."""
+        return self.name_en if locale == "en" and self.name_en else self.name
 
 
 @dataclass(frozen=True, slots=True)

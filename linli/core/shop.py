@@ -75,6 +75,15 @@ class Order:
         return self.status is OrderStatus.HELD
 
 
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A redeem's result: the order, and whether this call made it (False: a second tap on the
+    same confirmation found the first one's order, which was already announced)."""
+
+    order: Order
+    new: bool
+
+
 def new_pickup_code() -> str:
     return CODE_PREFIX + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(5))
 
@@ -93,7 +102,7 @@ def can_redeem(item: Item | None, balance: int) -> Refused | None:
     if item is None or not item.active:
         return Refused("item_unavailable")
     if item.stock <= 0:
-        return Refused("out_of_stock", {"item": item.name})
+        return Refused("out_of_stock", {"item": item.name, "item_en": item.name_en})
     if balance < item.price:
         return Refused("not_enough_points", {"balance": balance, "need": item.price})
     return None

@@ -466,6 +466,9 @@ class Simulator:
         self.on_update: Callable[[JSON], None] | None = None
         # Every message the bot sent, in order across chats (tests read "what came back").
         self.sent_log: list[SentMessage] = []
+        # Calls Telegram refuses that a bot can only make by mistake (a second answer to one
+        # button press): the bot may swallow the 400, so the harness fails the test on these.
+        self.violations: list[str] = []
 
     # ------------------------------------------------------------------ bot side
 
@@ -1235,6 +1238,11 @@ class Simulator:
 
     async def _api_answercallbackquery(self, p: JSON, f: Files) -> bool:
         query = self._queries.get(str(p.get("callback_query_id", "")))
+        if query is not None and query.answered is not None:
+            self.violations.append(
+                f"button press {query.id} ({query.data!r}) answered twice:"
+                f" {query.answered.text!r}, then {p.get('text')!r}"
+            )
         if query is None or query.answered is not None:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
@@ -1528,6 +1536,34 @@ class Simulator:
         self._deliver_message(message)
         return message.message_id
 
+    def edit_text(self, user: SimUser | int, chat_id: int, message_id: int, text: str) -> None:
+        """The user edits a text message of theirs: the bot gets an `edited_message` update."""
+        sim_user = self._user(user)
+        self._user_chat(sim_user, chat_id)
+        message = self._chat(chat_id).messages.get(message_id)
+        if message is None or message.from_bot or message.sender_id != sim_user.id:
+            raise SimError(f"user {sim_user.id} has no message {message_id} in chat {chat_id}")
+        if message.text is None or not text.strip() or len(text) > TEXT_LIMIT:
+            raise SimError("only a text message can be edited, to 1-4096 characters")
+        message.text, message.entities = text, _command_entities(text)
+        message.edit_date = self._now()
+        self._event(chat_id, "edited", message_id)
+        if chat_id < 0 and not self._group_sees(message):
+            return
+        self._enqueue("edited_message", self.message_dict(message))
+
+    def move_location(
+        self, user: SimUser | int, chat_id: int, message_id: int, lat: float, lon: float
+    ) -> None:
+        """A live location the user shares moves: Telegram sends it as an `edited_message`."""
+        sim_user = self._user(user)
+        message = self._chat(chat_id).messages.get(message_id)
+        if message is None or message.sender_id != sim_user.id or message.location is None:
+            raise SimError(f"user {sim_user.id} shares no location as message {message_id}")
+        message.location, message.edit_date = (lat, lon), self._now()
+        self._event(chat_id, "edited", message_id)
+        self._enqueue("edited_message", self.message_dict(message))
+
     def _deliver_message(self, message: SentMessage) -> None:
         self._event(message.chat_id, "received", message.message_id)
         if message.chat_id < 0 and not self._group_sees(message):
@@ -1677,6 +1713,11 @@ class Simulator:
     def query_answered(self, query_id: str) -> bool:
         query = self._queries.get(query_id)
         return query is not None and query.answered is not None
+
+    def query_data(self, query_id: str) -> str | None:
+        """The callback data of a button press (None for an unknown id)."""
+        query = self._queries.get(query_id)
+        return query.data if query is not None else None
 
     # --- membership
 

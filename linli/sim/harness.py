@@ -231,10 +231,25 @@ class Harness:
                 break
             for data in updates:
                 await self.app.process_update(Update.de_json(data, self.app.bot))
+                self._check_answered(data)
                 self._raise_errors()
         else:
             raise HandlerError("updates keep coming: the bot seems to loop")
         return self.sim.sent_log[before:]
+
+    def _check_answered(self, update: Mapping[str, Any]) -> None:
+        """Every button press gets exactly one answer (else Telegram shows a spinner until it
+        gives up, or refuses the second answer): a press left unanswered or answered twice
+        fails the test like a handler that raised."""
+        query = update.get("callback_query")
+        if query is not None and not self.sim.query_answered(str(query["id"])):
+            self.sim.violations.append(
+                f"button press {query['id']} ({query.get('data')!r}) was never answered"
+            )
+        if self.sim.violations:
+            violations, self.sim.violations = self.sim.violations, []
+            if self.raise_errors:
+                raise HandlerError("; ".join(violations))
 
     def _raise_errors(self) -> None:
         if self.raise_errors and self.errors:
@@ -290,6 +305,15 @@ class Harness:
         query_id = self.sim.send_callback(user, chat_id, message_id, data)
         await self.process()
         return query_id
+
+    async def edit(
+        self, user: SimUser, message_id: int, text: str, chat: ChatRef | None = None
+    ) -> list[SentMessage]:
+        """`user` edits their message `message_id` (private chat by default) to `text`."""
+        self.sim.edit_text(
+            user, chat_id_of(chat) if chat is not None else user.id, message_id, text
+        )
+        return await self.process()
 
     async def redeliver_last(self) -> list[SentMessage]:
         """Telegram delivers the last update again, with the same update_id."""

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from linli.core.clock import from_iso, to_iso
 from linli.core.outcomes import Refused, RefusedError
-from linli.core.shop import Item, ItemEdit, Order, OrderStatus, new_pickup_code
+from linli.core.shop import Item, ItemEdit, Order, OrderStatus, Redemption, new_pickup_code
 from linli.storage import points as points_db
 from linli.storage.db import Database, Row, Tx
 from linli.storage.members import audit
@@ -114,16 +114,16 @@ async def redeem(
     key: str,
     now: datetime,
     tz: ZoneInfo,
-) -> Order:
+) -> Redemption:
     """Hold `price` points and one unit of stock; the pickup code is the order's.
 
     `price` is what the member saw and confirmed: a changed price is refused, not charged.
-    A repeated `key` (two taps on one confirmation) returns the first order.
+    A repeated `key` (two taps on one confirmation) returns the first order, with `new` False.
     """
     async with db.transaction() as tx:
         row = await tx.fetchone(_ORDER + " WHERE o.key = ?", (key,))
         if row is not None:
-            return _order(row)
+            return Redemption(_order(row), new=False)
         item = await get_item(tx, item_id)
         if item is None or not item.active:
             raise RefusedError(Refused("item_unavailable"))
@@ -135,7 +135,9 @@ async def redeem(
             (to_iso(now), item_id),
         )
         if taken != 1:
-            raise RefusedError(Refused("out_of_stock", {"item": item.name}))
+            raise RefusedError(
+                Refused("out_of_stock", {"item": item.name, "item_en": item.name_en})
+            )
         order_id = await _insert_order(tx, item_id, member_id, price, key, now)
         code = await tx.scalar("SELECT code FROM shop_orders WHERE id = ?", (order_id,))
         # Raises RefusedError("not_enough_points") and rolls the stock back with it.
@@ -150,7 +152,7 @@ async def redeem(
         )
         row = await tx.fetchone(_ORDER + " WHERE o.id = ?", (order_id,))
     assert row is not None
-    return _order(row)
+    return Redemption(_order(row), new=True)
 
 
 async def _insert_order(

@@ -66,6 +66,30 @@ async def test_double_tap_on_confirm_is_one_order(harness: Harness) -> None:
     assert "Pickup code: S-" in h.last_text(bob)
 
 
+async def test_a_double_tapped_redeem_tells_the_organizers_once_and_edits_once(
+    harness: Harness,
+) -> None:
+    h = harness
+    bob, bob_id = await resident(h, 2002, "Bob", lang="en", points=100)
+    await h.send(bob, "/shop")
+    await h.press(bob, "🎁 Laundry liquid 1 L · 30 pts")
+    posted = len(h.texts(ORGANIZERS_GROUP))
+    # Both taps leave the phone before the bot has answered either.
+    h.sim.press(bob, bob.id, "✅ Redeem")
+    h.sim.press(bob, bob.id, "✅ Redeem")
+    await h.process()
+    (order,) = await shop_db.member_orders(h.db, bob_id)
+    new_posts = h.texts(ORGANIZERS_GROUP)[posted:]
+    assert len(new_posts) == 1 and f"新兑换订单 {order.code}" in new_posts[0]
+    assert f"Pickup code: {order.code}" in h.last_text(bob)
+    assert h.last(bob).edits == 1  # type: ignore[union-attr]
+    assert not [c for c in h.sim.calls if "not modified" in c.description]
+    assert h.alerts(bob)[-1].text == (
+        f"Already redeemed: Laundry liquid 1 L, pickup code {order.code}."
+    )
+    assert await points_db.balance(h.db, bob_id) == 70
+
+
 async def test_member_cancels_own_order_and_gets_points_and_stock_back(harness: Harness) -> None:
     h = harness
     bob, bob_id = await resident(h, 2002, "Bob", lang="en", points=40)

@@ -57,9 +57,10 @@ async def soap_id(db: Database) -> int:
 
 
 async def redeem(db: Database, member: int, item: int, key: str, price: int = 30) -> Order:
-    return await shop_db.redeem(
+    redemption = await shop_db.redeem(
         db, member_id=member, item_id=item, price=price, key=key, now=NOW, tz=SH
     )
+    return redemption.order
 
 
 async def test_seed_keeps_edits_made_in_the_chat(db: Database) -> None:
@@ -77,9 +78,11 @@ async def test_redeem_holds_points_and_stock_and_gives_a_pickup_code(db: Databas
     assert order.status is OrderStatus.HELD and order.code.startswith("S-") and len(order.code) == 7
     assert await points_db.balance(db, alice) == 70
     assert (await shop_db.get_item(db, item)).stock == 4  # type: ignore[union-attr]
-    # The same confirmation tapped twice is one order.
-    again = await redeem(db, alice, item, "tap:1")
-    assert again.id == order.id
+    # The same confirmation tapped twice is one order, and the second call says it is not new.
+    again = await shop_db.redeem(
+        db, member_id=alice, item_id=item, price=30, key="tap:1", now=NOW, tz=SH
+    )
+    assert again.order.id == order.id and not again.new
     assert await points_db.balance(db, alice) == 70
     assert (await shop_db.get_item(db, item)).stock == 4  # type: ignore[union-attr]
 

@@ -112,11 +112,11 @@ def _scopes(context: LinliContext, actor: Actor, mode: str) -> InlineKeyboardMar
         rows.append(
             [
                 (
-                    label(context, loc, "broadcasts.scope_compound", name=compound.name),
+                    label(context, loc, "broadcasts.scope_compound", name=compound.title(loc)),
                     callbacks.pack("bc", "s", f"c{index}"),
                 ),
                 (
-                    label(context, loc, "broadcasts.scope_buildings", name=compound.name),
+                    label(context, loc, "broadcasts.scope_buildings", name=compound.title(loc)),
                     callbacks.pack("bc", "c", index),
                 ),
             ]

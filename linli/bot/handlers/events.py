@@ -146,7 +146,7 @@ def _audience_rows(context: LinliContext, loc: str) -> Rows:
     everyone = callbacks.pack(F, "na", NodeKind.COMMUNITY.value, "")
     rows = [[(_lbl(context, loc, "audience_community"), everyone)]]
     rows += [
-        [(c.name, callbacks.pack(F, "na", NodeKind.COMPOUND.value, c.id))]
+        [(c.title(loc), callbacks.pack(F, "na", NodeKind.COMPOUND.value, c.id))]
         for c in context.services.community.compounds
     ]
     rows.append(
@@ -161,7 +161,7 @@ def _audience_rows(context: LinliContext, loc: str) -> Rows:
 def _building_rows(context: LinliContext, loc: str) -> Rows:
     buttons = [
         (
-            _lbl(context, loc, "building", compound=c.name, name=b.name),
+            _lbl(context, loc, "building", compound=c.title(loc), name=b.name),
             callbacks.pack(F, "na", NodeKind.BUILDING.value, b.id),
         )
         for c in context.services.community.compounds

@@ -107,7 +107,7 @@ def _targets_keyboard(context: LinliContext, locale: str, kind: NodeKind) -> Any
     rows: list[list[tuple[str, str]]] = []
     if kind is NodeKind.COMPOUND:
         rows = [
-            [(c.name, callbacks.pack(F, "b", "compound", ci, 0))]
+            [(c.title(locale), callbacks.pack(F, "b", "compound", ci, 0))]
             for ci, c in enumerate(community.compounds)
         ]
     elif kind is NodeKind.BUILDING:
@@ -192,8 +192,8 @@ async def on_bind_button(update: Update, context: LinliContext) -> None:
     if action == "k":
         parsed = callbacks.unpack(query.data, F, str)
         choice = parsed[1] if parsed else ""
-        await answer(update, context, actor.locale)
         if choice == "back":
+            await answer(update, context, actor.locale)
             await edit(
                 query,
                 text(context, actor.locale, "groups/bind_choose"),
@@ -208,6 +208,7 @@ async def on_bind_button(update: Update, context: LinliContext) -> None:
                 Binding(chat.id, NodeKind.COMMUNITY, ""),
             )
         elif choice in {k.value for k in NodeKind}:
+            await answer(update, context, actor.locale)
             await edit(
                 query,
                 text(context, actor.locale, "groups/bind_target", kind=choice),

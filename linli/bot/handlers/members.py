@@ -117,7 +117,7 @@ async def _ask_language(update: Update, context: LinliContext, locale: str, *, i
 def _compound_keyboard(context: LinliContext, locale: str, staff: bool = False) -> Any:
     """The compounds; an organizer who has not joined may also join as staff, with no home."""
     rows = [
-        [(c.name, callbacks.pack(F, "cp", i))]
+        [(c.title(locale), callbacks.pack(F, "cp", i))]
         for i, c in enumerate(context.services.community.compounds)
     ]
     if staff:
@@ -248,7 +248,7 @@ async def _on_compound(update: Update, context: LinliContext, actor: Actor, draf
         actor.locale,
         "members/ask_building",
         _building_keyboard(context, actor.locale, parsed[1]),
-        compound=compounds[parsed[1]].name,
+        compound=compounds[parsed[1]].title(actor.locale),
     )
 
 
@@ -271,7 +271,7 @@ async def _on_building(update: Update, context: LinliContext, actor: Actor, draf
         context,
         actor.locale,
         "members/ask_unit",
-        compound=compounds[parsed[1]].name,
+        compound=compounds[parsed[1]].title(actor.locale),
         building=building.name,
     )
 
@@ -463,6 +463,7 @@ def _place(context: LinliContext, member: Member) -> dict[str, str]:
     compound = context.services.community.compound(building.compound_id) if building else None
     return {
         "compound": compound.name if compound else "",
+        "compound_en": compound.title("en") if compound else "",
         "building": building.name if building else "",
         "unit": member.unit or "",
     }

@@ -125,12 +125,18 @@ async def _redeem(update: Update, context: LinliContext, actor: Actor) -> None:
     _, item_id, price, token = parsed
     services = context.services
     try:
-        order = await shop_db.redeem(
+        redemption = await shop_db.redeem(
             services.db, member_id=actor.member.id, item_id=item_id, price=price,
             key=f"redeem:{actor.member.id}:{token}", now=services.now(), tz=services.config.tz,
         )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "shop")
+        return
+    order = redemption.order
+    if not redemption.new:
+        # A second tap on the same confirmation: the first tap showed the order on this card
+        # and told the organizers; another card edit would be refused as unchanged.
+        await answer(update, context, actor.locale, "shop/already_redeemed", order=order)
         return
     balance = await points_db.balance(services.db, actor.member.id)
     await answer(update, context, actor.locale)
