@@ -11,7 +11,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -39,6 +40,23 @@ class Format(StrEnum):
             Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Format.OPEN311: "application/json",
         }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Open311Names:
+    """What an Open311 file calls things, in one language: hazard categories by key, and
+    buildings by id ("heyuan/3" -> "和苑小区 3号楼"). A key missing here is written as is."""
+
+    services: Mapping[str, str] = field(default_factory=dict)
+    places: Mapping[str, str] = field(default_factory=dict)
+
+    def place(self, building_id: str | None, typed: str) -> str | None:
+        """The address a person would read: the building's name, then what the reporter typed
+        (unless it only repeats the building); None when neither is known."""
+        building = self.places.get(building_id, building_id) if building_id else ""
+        if typed and building and "".join(typed.split()) == "".join(building.split()):
+            typed = ""
+        return " ".join(filter(None, [building, typed])) or None
 
 
 def parse_since(text: str | None, tz: ZoneInfo) -> datetime | Refused | None:
