@@ -100,6 +100,7 @@ async def test_decline_with_a_reason_in_english(make_harness: object) -> None:
     assert h.buttons(bob) == ["My building (和苑小区 1)", "My compound (和苑小区)"]
     await h.press(bob, "My compound (和苑小区)")
     assert "Preview" in h.last_text(bob)
+    assert "Proposal #1: A bench by the gate" in h.last_text(bob)  # the number it will get
     assert "Co-signed by 0 of the 1 neighbour needed (the author is not counted)" in h.last_text(
         bob
     )
