@@ -12,6 +12,8 @@ from linli.bot.config import ConfigError, load_config, parse_config
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.toml"
+ONE_COMPOUND = {"compounds": [{"id": "a", "name": "A", "buildings": ["1"]}]}
+COMPOUND_TOML = '[[community.compounds]]\nid = "a"\nname = "A"\nbuildings = ["1"]\n'
 
 
 def test_example_config_is_valid_and_describes_the_demo_community() -> None:
@@ -50,7 +52,14 @@ def test_every_key_in_the_example_is_commented() -> None:
             "community.compounds[0].buildings: duplicate building '1'",
         ),
         ({"community": {"verification": "anyone"}}, "community.verification: must be one of"),
-        ({"organizers": {"user_ids": ["me"]}}, "organizers.user_ids[0]: wrong type"),
+        (
+            {"organizers": {"user_ids": ["me"]}, "community": ONE_COMPOUND},
+            "organizers.user_ids[0]: wrong type",
+        ),
+        # No compounds is no community to join: never a made-up compound "小区" with building "1".
+        ({}, "community.compounds: missing"),
+        ({"community": {"name": "和平社区"}}, "community.compounds: missing"),
+        ({"community": {"compounds": []}}, "community.compounds: at least one compound"),
     ],
 )
 def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None:
@@ -62,7 +71,8 @@ def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None
 
 def test_environment_token_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINLI_BOT_TOKEN", "42:from-env")
-    assert parse_config({"bot": {"token": "1:file"}}).bot.token == "42:from-env"
+    data = {"bot": {"token": "1:file"}, "community": ONE_COMPOUND}
+    assert parse_config(data).bot.token == "42:from-env"
 
 
 def _linli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -80,7 +90,10 @@ def _linli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ('[bot]\ntoken = ""\n', "bot.token: missing"),
+        ('[bot]\ntoken = ""\n' + COMPOUND_TOML, "bot.token: missing"),
+        ('[bot]\ntoken = "1:x"\n', "community.compounds: missing"),
+        ('[bot]\ntoken = "1:x"\n[community]\nname = "和平社区"\n', "community.compounds: missing"),
+        ('[bot]\ntoken = "1:x"\n[community]\ncompounds = []\n', "community.compounds: at least"),
         (
             '[bot]\ntoken = "1:x"\n[community]\ntimezone = "Nowhere/Land"\n',
             "community.timezone: unknown time zone",
@@ -129,7 +142,7 @@ def test_migrate_creates_the_database(tmp_path: Path) -> None:
     ],
 )
 def test_a_webhook_needs_https_except_on_loopback(url: str, ok: bool) -> None:
-    data = {"bot": {"webhook": {"enabled": True, "url": url}}}
+    data = {"bot": {"webhook": {"enabled": True, "url": url}}, "community": ONE_COMPOUND}
     if ok:
         assert parse_config(data).bot.webhook.url == url
     else:

@@ -14,7 +14,7 @@ import jinja2
 import pytest
 from jinja2 import meta
 
-from linli.bot.render import TEMPLATES, Renderer
+from linli.bot.render import TEMPLATES, Renderer, plural
 from linli.core.members import SUPPORTED_LOCALES
 
 
@@ -108,8 +108,8 @@ def test_both_locales_have_the_same_files() -> None:
 
 def _variables(locale: str, name: str) -> set[str]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
-    # the Renderer's own filters (CONTRIBUTING: dates with |dt, |date, |time)
-    env.filters.update({name: str for name in ("dt", "date", "time", "local")})
+    # the Renderer's own filters (CONTRIBUTING: dates with |dt, |date, |time; |plural)
+    env.filters.update({name: str for name in ("dt", "date", "time", "local", "plural")})
     source = (TEMPLATES / locale / name).read_text(encoding="utf-8")
     return meta.find_undeclared_variables(env.parse(source)) - {"locale"}
 
@@ -185,3 +185,121 @@ def test_no_line_runs_into_the_next() -> None:
                 if nxt and not nxt.startswith(("{%", "{#")):
                     offenders.append(f"{path.relative_to(TEMPLATES)}:{number}")
     assert offenders == []
+
+
+class Count(Anything):
+    """Anything, shown and counted as one number: every `{{ n }} nouns` renders as "1 …"."""
+
+    def __init__(self, n: int, depth: int = 0) -> None:
+        super().__init__(depth)
+        self._n = n
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Count(self._n, self._depth + 1)
+
+    def __getitem__(self, key: object) -> Any:
+        return Count(self._n, self._depth + 1)
+
+    def __iter__(self) -> Any:
+        items = [Count(self._n, self._depth + 1), Count(self._n, self._depth + 1)]
+        return iter(items if self._depth < 3 else [])
+
+    def __call__(self, *args: object, **kwargs: object) -> Any:
+        return Count(self._n, self._depth + 1)
+
+    def __str__(self) -> str:
+        return str(self._n)
+
+    def __int__(self) -> int:
+        return self._n
+
+    def __float__(self) -> float:
+        return float(self._n)
+
+    def __abs__(self) -> int:
+        return self._n
+
+    def __eq__(self, other: object) -> bool:
+        return other == self._n
+
+    def __hash__(self) -> int:
+        return self._n
+
+    def __floordiv__(self, other: object) -> Any:
+        return self
+
+
+NOUNS = [
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "time",
+    "point",
+    "seat",
+    "vote",
+    "voter",
+    "ballot",
+    "member",
+    "order",
+    "report",
+    "message",
+    "neighbour",
+    "resident",
+    "household",
+    "group",
+    "option",
+    "character",
+    "photo",
+    "event",
+    "error",
+    "co-signature",
+    "entry",
+    "reply",
+    "person",
+    "pt",
+]
+PLURALS = {
+    n: {"entry": "entries", "reply": "replies", "person": "people"}.get(n, n + "s") for n in NOUNS
+}
+ONE_PLURAL = re.compile(r"(?<![\d.,/])\b1 (" + "|".join(map(re.escape, PLURALS.values())) + r")\b")
+TWO_SINGULAR = re.compile(r"(?<![\d.,/])\b2 (" + "|".join(map(re.escape, NOUNS)) + r")\b(?!-)")
+
+
+def _english_texts(n: int) -> dict[str, str]:
+    renderer = Renderer(ZoneInfo("Asia/Shanghai"))
+    out = {}
+    for name in MESSAGES:
+        values = {v: Count(n) for v in _variables("en", name)}
+        out[name] = renderer.render("en", name.removesuffix(".html.j2"), **values)
+    for name in LABEL_FILES:
+        with (TEMPLATES / "en" / name).open("rb") as handle:
+            keys = tomllib.load(handle)
+        feature = name.split("/")[0]
+        for key, text in keys.items():
+            if "{{" in text:
+                env = jinja2.Environment()
+                env.filters["plural"] = plural
+                names = meta.find_undeclared_variables(env.parse(text))
+                values = {v: Count(n) for v in names - {"locale"}}
+                out[f"{name}:{key}"] = renderer.label("en", f"{feature}.{key}", **values)
+    return out
+
+
+def test_english_counts_agree_with_their_nouns() -> None:
+    """ "has waited 1 minutes", "1 points", "2 point" nowhere: every count goes through |plural."""
+    ones = {n: ONE_PLURAL.findall(t) for n, t in _english_texts(1).items() if ONE_PLURAL.search(t)}
+    twos = {n: TWO_SINGULAR.findall(t) for n, t in _english_texts(2).items()}
+    assert ones == {}
+    assert {n: found for n, found in twos.items() if found} == {}
+    assert "has waited 1 minute and" in _english_texts(1)["hazards/escalation.html.j2"]
+    assert "has waited 2 minutes and" in _english_texts(2)["hazards/escalation.html.j2"]
+
+
+def test_plural_filter() -> None:
+    assert plural(1, "minute") == "minute" and plural(2, "minute") == "minutes"
+    assert plural(0, "point") == "points" and plural(-1, "point") == "point"
+    assert plural("1", "hour") == "hour" and plural("1.5", "hour") == "hours"
+    assert plural(1, "reply", "replies") == "reply" and plural(3, "reply", "replies") == "replies"

@@ -96,14 +96,16 @@ class CompoundSection(Section):
         return value
 
 
+_COMPOUNDS_HINT = "a [[community.compounds]] table with id, name and buildings"
+
+
 class CommunitySection(Section):
     name: Annotated[str, Field(min_length=1, max_length=64)] = "邻里社区"
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     verification: Verification = Verification.LEADER
-    compounds: Annotated[list[CompoundSection], Field(min_length=1)] = Field(
-        default_factory=lambda: [CompoundSection(id="main", name="小区", buildings=["1"])]
-    )
+    # No default: a made-up compound would be offered to residents and stored in their homes.
+    compounds: list[CompoundSection]
 
     @field_validator("verification", mode="before")
     @classmethod
@@ -124,6 +126,8 @@ class CommunitySection(Section):
     @field_validator("compounds")
     @classmethod
     def _unique_compounds(cls, value: list[CompoundSection]) -> list[CompoundSection]:
+        if not value:
+            raise ValueError(f"at least one compound is needed ({_COMPOUNDS_HINT})")
         _require_unique([c.id for c in value], "compound id")
         return value
 
@@ -348,7 +352,7 @@ class BroadcastsSection(Section):
 class Config(Section):
     bot: BotSection = BotSection()
     storage: StorageSection = StorageSection()
-    community: CommunitySection = CommunitySection()
+    community: CommunitySection  # required: its compounds are the community's own
     organizers: OrganizersSection = OrganizersSection()
     scheduler: SchedulerSection = SchedulerSection()
     points: PointsSection = PointsSection()
@@ -362,6 +366,14 @@ class Config(Section):
 
     # Where the file was read from: relative paths (the database) are taken from there.
     source: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _community_table(cls, data: Any) -> Any:
+        # A file without [community] is missing its compounds: say that, not "community".
+        if isinstance(data, dict) and "community" not in data:
+            return {**data, "community": {}}
+        return data
 
     @property
     def tz(self) -> ZoneInfo:
@@ -399,12 +411,15 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+_MISSING_HINTS = {("community", "compounds"): f"missing ({_COMPOUNDS_HINT})"}
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
-        return "missing"
+        return _MISSING_HINTS.get(tuple(error["loc"]), "missing")
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"wrong type: {message.lower()} (got {error.get('input')!r})"

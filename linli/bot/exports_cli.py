@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from linli.bot.config import load_config
+from linli.bot.config import Config, load_config
+from linli.bot.render import Renderer
 from linli.core.clock import system_clock
-from linli.core.exports import Format, file_name, parse_since
+from linli.core.exports import Format, Open311Names, file_name, parse_since
+from linli.core.hazards import Category
 from linli.core.outcomes import Refused
 from linli.storage import exports as exports_db
 from linli.storage.db import Database
@@ -52,6 +54,20 @@ def add_subcommands(subparsers: Any) -> None:
     backup.set_defaults(func=run_backup)
 
 
+def open311_names(config: Config, renderer: Renderer, locale: str) -> Open311Names:
+    """Categories and buildings as people read them in `locale` (the same names as the report
+    cards), for an Open311 file; both `linli export` and /export use this."""
+    services = {
+        c.key: Category(c.key, c.zh, c.en, c.urgent).name(locale) for c in config.hazards.categories
+    }
+    places = {
+        b.id: renderer.label(locale, "common.building", compound=compound.name, name=b.name)
+        for compound in config.structure().compounds
+        for b in compound.buildings
+    }
+    return Open311Names(services, places)
+
+
 def _fail(message: str) -> int:
     print(f"linli: {message}", file=sys.stderr)
     return 1
@@ -65,12 +81,20 @@ def run_export(args: argparse.Namespace) -> int:
     if isinstance(since, Refused):
         return _fail(f"--since {args.since!r}: expected a date like 2026-11-01")
     fmt = Format(args.format)
+    locale = config.community.default_locale
+    names = open311_names(config, Renderer(config.tz), locale)
 
     async def produce() -> bytes | Refused:
         db = await Database.open(config.database_path, migrate=False)
         try:
             return await exports_db.export_file(
-                db, args.what, fmt, since, config.tz, include_personal=args.include_personal
+                db,
+                args.what,
+                fmt,
+                since,
+                config.tz,
+                include_personal=args.include_personal,
+                names=names,
             )
         finally:
             await db.close()

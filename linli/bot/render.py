@@ -44,6 +44,7 @@ class Renderer:
             env.filters["date"] = self._format("date")
             env.filters["time"] = self._format("time")
             env.filters["local"] = lambda when: when.astimezone(self.tz)
+            env.filters["plural"] = plural
 
     def _format(self, kind: str) -> Any:
         def fmt(when: datetime | None, locale: str = "zh-CN") -> str:
@@ -82,6 +83,17 @@ class Renderer:
     def has_label(self, locale: str, key: str) -> bool:
         feature, _, name = key.partition(".")
         return name in _labels(self.root, _locale(locale), feature)
+
+
+def plural(count: float | str, singular: str, plural_form: str = "") -> str:
+    """The English noun for `count`: `{{ n }} {{ n|plural("minute") }}` -> "1 minute",
+    "2 minutes"; irregular nouns give both (`n|plural("reply", "replies")`). A count may be
+    text as shown ("1.5" hours). Chinese nouns have no plural: zh-CN templates never need it."""
+    try:
+        one = abs(float(count)) == 1
+    except ValueError:
+        one = False
+    return singular if one else (plural_form or singular + "s")
 
 
 def _locale(locale: str) -> str:

@@ -2,7 +2,9 @@
 
 Values arrive as storage returns them (text, numbers, ISO times); the writers keep numbers
 as numbers, and never let a resident's text become a spreadsheet formula ("=HYPERLINK(...)"
-typed as a name stays text).
+typed as a name stays text). XLSX says so in the file: every text is a text cell, kept
+exactly. CSV cannot say it, so text that a spreadsheet would take for a formula gets a
+leading apostrophe (OWASP's advice for CSV injection).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -41,6 +44,23 @@ class Format(StrEnum):
         }[self]
 
 
+@dataclass(frozen=True, slots=True)
+class Open311Names:
+    """What an Open311 file calls things, in one language: hazard categories by key, and
+    buildings by id ("heyuan/3" -> "和苑小区 3号楼"). A key missing here is written as is."""
+
+    services: Mapping[str, str] = field(default_factory=dict)
+    places: Mapping[str, str] = field(default_factory=dict)
+
+    def place(self, building_id: str | None, typed: str) -> str | None:
+        """The address a person would read: the building's name, then what the reporter typed
+        (unless it only repeats the building); None when neither is known."""
+        building = self.places.get(building_id, building_id) if building_id else ""
+        if typed and building and "".join(typed.split()) == "".join(building.split()):
+            typed = ""
+        return " ".join(filter(None, [building, typed])) or None
+
+
 def parse_since(text: str | None, tz: ZoneInfo) -> datetime | Refused | None:
     """`--since 2026-11-01`: from that day's midnight in the community's time zone."""
     if text is None or not text.strip():
@@ -55,12 +75,15 @@ def parse_since(text: str | None, tz: ZoneInfo) -> datetime | Refused | None:
 _STORED_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)$")
 
 
-def _safe_text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+def _csv_text(value: Any) -> Any:
+    """CSV has no text type: a value a spreadsheet would evaluate is marked with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _cell(value: Any, tz: ZoneInfo) -> Any:
-    """A value as a spreadsheet should hold it: numbers stay numbers, times local, text safe."""
+    """A value as a spreadsheet should hold it: numbers stay numbers, times local, text as is."""
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, datetime):
@@ -71,7 +94,7 @@ def _cell(value: Any, tz: ZoneInfo) -> Any:
     if isinstance(value, str) and _STORED_INSTANT.match(value):
         # Instants as storage keeps them (ISO, UTC) become the community's local time too.
         return _cell(datetime.fromisoformat(value), tz)
-    return _safe_text(str(value))
+    return str(value)
 
 
 def to_csv(table: Table, tz: ZoneInfo) -> bytes:
@@ -81,13 +104,25 @@ def to_csv(table: Table, tz: ZoneInfo) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if (c := _cell(v, tz)) is None else c for v in row])
+        writer.writerow(["" if (c := _cell(v, tz)) is None else _csv_text(c) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        # openpyxl marks text starting with "=" as a formula; a text cell ('s') keeps the exact
+        # characters and Excel evaluates nothing (an apostrophe would be shown as part of it).
+        cell.data_type = "s"
+        # Excel's own "this is text" mark (not shown in the cell): it stays text when edited.
+        cell.quotePrefix = value.startswith(_FORMULA_START)
+    return cell
 
 
 def to_xlsx(table: Table, tz: ZoneInfo, title: str) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     headers, rows = table
@@ -95,18 +130,12 @@ def to_xlsx(table: Table, tz: ZoneInfo, title: str) -> bytes:
     sheet = book.create_sheet(title[:31] or "export")
     header_cells = []
     for name in headers:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = _xlsx_cell(sheet, name)
         cell.font = Font(bold=True)
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=_cell(value, tz))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_xlsx_cell(sheet, _cell(value, tz)) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

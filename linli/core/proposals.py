@@ -46,11 +46,18 @@ class Proposal:
 
 
 def preview(
-    author_id: int, audience: Audience, title: str, body: str, threshold: int, now: datetime
+    number: int,
+    author_id: int,
+    audience: Audience,
+    title: str,
+    body: str,
+    threshold: int,
+    now: datetime,
 ) -> Proposal:
-    """A draft as its card will show it once submitted: no id yet, collecting, no co-signs."""
+    """A draft as its card will show it once submitted: the number it will get, collecting,
+    no co-signs."""
     return Proposal(
-        0, author_id, audience, title, body, threshold, ProposalStatus.COLLECTING, 0, now
+        number, author_id, audience, title, body, threshold, ProposalStatus.COLLECTING, 0, now
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from linli.core.clock import to_iso
-from linli.core.exports import Format, to_csv, to_json, to_xlsx
+from linli.core.exports import Format, Open311Names, to_csv, to_json, to_xlsx
 from linli.core.outcomes import Refused
 from linli.storage.db import Database
 
@@ -75,11 +75,13 @@ async def export_table(
     return table
 
 
-async def open311(db: Database, since: datetime | None) -> list[dict[str, Any]] | None:
+async def open311(
+    db: Database, since: datetime | None, names: Open311Names
+) -> list[dict[str, Any]] | None:
     function = _function("hazards", "open311_reports")
     if function is None:
         return None
-    items: list[dict[str, Any]] = await function(db, since or _BEGINNING)
+    items: list[dict[str, Any]] = await function(db, since or _BEGINNING, names)
     return items
 
 
@@ -124,16 +126,21 @@ async def export_file(
     tz: ZoneInfo,
     *,
     include_personal: bool = False,
+    names: Open311Names | None = None,
 ) -> bytes | Refused:
     """One export as the bytes of its file, or why not (unknown, not installed, wrong format).
-    It reads whole tables: off the loop (`offloaded`), so taps meanwhile are not held up."""
+    An Open311 file needs `names` (what to call categories and buildings; the caller knows the
+    config and the language). It reads whole tables: off the loop (`offloaded`), so taps
+    meanwhile are not held up."""
     db = db.offloaded()
     if source(name) is None:
         return Refused("unknown_export", {"what": name[:30], "names": ", ".join(NAMES)})
     if fmt is Format.OPEN311:
         if name != "reports":
             return Refused("open311_reports_only")
-        items = await open311(db, since)
+        if names is None:
+            raise ValueError("an Open311 export needs the names of categories and buildings")
+        items = await open311(db, since, names)
         return Refused("not_available", {"what": name}) if items is None else to_json(items)
     table = await export_table(db, name, since, include_personal=include_personal)
     if table is None:

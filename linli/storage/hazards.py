@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from linli.core import hazards as rules
 from linli.core.clock import from_iso, to_iso
+from linli.core.exports import Open311Names
 from linli.core.hazards import Action, Event, NewReport, Report, Status
 from linli.core.outcomes import Refused, RefusedError
 from linli.storage.db import Database, Row, Tx
@@ -470,11 +471,11 @@ async def export_reports(
 
 
 async def open311_reports(
-    db: Database | Tx,
-    since: datetime | None = None,
-    service_names: Mapping[str, str] | None = None,
+    db: Database | Tx, since: datetime | None, names: Open311Names
 ) -> list[dict[str, Any]]:
-    """Reports as Open311 GeoReport v2 service requests (GET requests.json fields).
+    """Reports as Open311 GeoReport v2 service requests (GET requests.json fields), with the
+    categories and buildings named by `names` (the key and the id stay in `service_code` and
+    `address_id`).
 
     No reporter fields at all (Open311 requests are public); `media_url` is left out because
     Telegram file URLs carry the bot token and are not public."""
@@ -482,14 +483,13 @@ async def open311_reports(
         "SELECT * FROM hazards WHERE created_at >= ? ORDER BY id",
         (to_iso(since) if since else "",),
     )
-    names = service_names or {}
     out: list[dict[str, Any]] = []
     for r in rows:
         item: dict[str, Any] = {
             "service_request_id": rules.format_code(r["id"]),
             "status": "open" if Status(r["status"]).is_open else "closed",
             "status_notes": r["status_note"] or None,
-            "service_name": names.get(r["category"], r["category"]),
+            "service_name": names.services.get(r["category"], r["category"]),
             "service_code": r["category"],
             "description": r["description"],
             "agency_responsible": None,
@@ -497,7 +497,7 @@ async def open311_reports(
             "requested_datetime": r["created_at"],
             "updated_datetime": r["updated_at"],
             "expected_datetime": None,
-            "address": r["address"] or r["building_id"] or None,
+            "address": names.place(r["building_id"], r["address"]),
             "address_id": r["building_id"],
             "zipcode": None,
             "lat": r["lat"],

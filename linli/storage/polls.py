@@ -110,6 +110,13 @@ async def eligible_members(
     return [m for m in found if audience.includes(m, community)]
 
 
+async def next_poll_id(db: Database | Tx) -> int:
+    """The number the next poll gets (ids are rowids and polls are never deleted), for the
+    preview; a poll another organizer publishes first takes it, and the publisher is told the
+    number it really got."""
+    return int(await db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM polls") or 1)
+
+
 async def count_eligible_now(
     db: Database | Tx, settings: PollSettings, community: Community
 ) -> int:

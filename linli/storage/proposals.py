@@ -41,6 +41,11 @@ def proposal_from_row(row: Row) -> Proposal:
     )
 
 
+async def next_proposal_id(db: Database | Tx) -> int:
+    """The number the next proposal gets (rowids; proposals are never deleted), for the preview."""
+    return int(await db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM proposals") or 1)
+
+
 async def get_proposal(db: Database | Tx, proposal_id: int) -> Proposal | None:
     row = await db.fetchone(_SELECT + " WHERE p.id = ?", (proposal_id,))
     return proposal_from_row(row) if row else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,8 +40,21 @@ def test_xlsx_reads_back_with_openpyxl_and_keeps_types() -> None:
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["id", "name", "amount", "when", "note"]
     assert rows[1] == [1, "王芳", 10, datetime(2026, 11, 26, 10, 0), None]
-    assert rows[2][1] == '\'=HYPERLINK("http://evil")' and rows[2][2] == -5
+    assert rows[2][1] == '=HYPERLINK("http://evil")' and rows[2][2] == -5
     assert sheet.cell(3, 2).data_type == "s"  # text, not a formula
+
+
+def test_xlsx_keeps_formula_like_text_exactly_as_a_text_cell() -> None:
+    names = ["=1+2 Formula", "+86 138 0000", "-负数", "@SUM(A1)", "=cmd|' /C calc'!A0"]
+    data = to_xlsx((["=name"], [[n] for n in names]), TZ, "members")
+    sheet = load_workbook(io.BytesIO(data))["members"]
+    cells = [row[0] for row in sheet.iter_rows()]
+    assert [c.value for c in cells] == ["=name", *names]  # no apostrophe for Excel to show
+    assert {c.data_type for c in cells} == {"s"}  # text cells: nothing is evaluated
+    assert all(c.quotePrefix for c in cells)  # and they stay text if someone edits them
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
 
 
 def test_since_is_a_local_day() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linli.bot.config import Config, parse_config
+from linli.bot.config import PointsSection, parse_config
 from linli.core.outcomes import Refused
 from linli.core.points import (
     EarnRules,
@@ -68,12 +68,19 @@ def test_days_are_counted_in_the_community_time_zone() -> None:
 
 def test_config_gives_earn_rules_with_defaults_and_overrides() -> None:
     config = parse_config(
-        {"points": {"earn": {"attendance": 8}, "daily_caps": {"attendance": 16}, "award_max": 50}}
+        {
+            "points": {
+                "earn": {"attendance": 8},
+                "daily_caps": {"attendance": 16},
+                "award_max": 50,
+            },
+            "community": {"compounds": [{"id": "a", "name": "A", "buildings": ["1"]}]},
+        }
     )
     r = config.points.earn_rules(config.tz)
     assert r.amount_for("attendance") == 8
     assert r.cap_for("attendance") == 16
-    assert r.amount_for("verified_report") == Config().points.earn.verified_report
+    assert r.amount_for("verified_report") == PointsSection().earn.verified_report
     assert r.cap_for("award") is None  # 0 = no cap
     assert r.award_max == 50
     assert r.tz == ZoneInfo("Asia/Shanghai")

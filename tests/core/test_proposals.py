@@ -90,7 +90,7 @@ def test_only_organizers_decide_and_only_once() -> None:
 
 def test_preview_is_a_fresh_collecting_proposal() -> None:
     now = datetime(2026, 5, 1, tzinfo=UTC)
-    shown = preview(5, Audience(NodeKind.BUILDING, "heyuan/1"), "装路灯", "楼下太暗", 10, now)
-    assert (shown.id, shown.author_id, shown.cosigns, shown.threshold) == (0, 5, 0, 10)
+    shown = preview(3, 5, Audience(NodeKind.BUILDING, "heyuan/1"), "装路灯", "楼下太暗", 10, now)
+    assert (shown.id, shown.author_id, shown.cosigns, shown.threshold) == (3, 5, 0, 10)
     assert shown.status is ProposalStatus.COLLECTING and shown.is_pending
     assert (shown.title, shown.body, shown.created_at) == ("装路灯", "楼下太暗", now)

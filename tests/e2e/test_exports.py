@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +15,12 @@ from openpyxl import load_workbook
 
 from linli.bot.cli import main
 from linli.bot.config import load_config
+from linli.core.hazards import NewReport
+from linli.storage import drafts as drafts_db
+from linli.storage import hazards as hazards_db
 from linli.storage import points as points_db
 from linli.storage.db import Database
+from linli.storage.drafts import Draft
 from tests.support.broadcasts import resident
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -24,7 +29,11 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text('[storage]\ndatabase = "linli.sqlite3"\n', encoding="utf-8")
+    path.write_text(
+        '[storage]\ndatabase = "linli.sqlite3"\n'
+        '[[community.compounds]]\nid = "main"\nname = "和苑小区"\nbuildings = ["1", "3"]\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -103,6 +112,39 @@ def test_export_members_and_points(
     assert "expected a date" in capsys.readouterr().err
     assert main(["export", "members", "-c", str(config_path), "--format", "open311"]) == 1
     assert "reports only" in capsys.readouterr().err
+
+
+async def _report(db: Database, tg: int, new: NewReport) -> None:
+    await drafts_db.put_draft(db, Draft(tg, "report", "confirm", {}), NOW)
+    reporter = None if new.anonymous else (await resident(db, tg, "main/1", NOW)).id
+    followup = "h" if new.anonymous else None
+    await hazards_db.create_report(
+        db, new, reporter_id=reporter, draft_user_id=tg, now=NOW, followup_hash=followup
+    )
+
+
+def test_open311_export_names_categories_and_places(config_path: Path, tmp_path: Path) -> None:
+    async def populate() -> None:
+        db = await Database.open(load_config(config_path).database_path)
+        try:
+            await _report(db, 1, NewReport("exit", "纸箱", False, False, building_id="main/3"))
+            gas = NewReport("gas", "气味", True, True, address="地下车库入口", building_id="main/1")
+            await _report(db, 2, gas)
+            await _report(db, 3, NewReport("water", "漏水", False, False, lat=39.1, lon=117.2))
+        finally:
+            await db.close()
+
+    asyncio.run(populate())
+    out = tmp_path / "reports.json"
+    argv = ["export", "reports", "-c", str(config_path), "--format", "open311", "-o", str(out)]
+    assert main(argv) == 0
+    requests = json.loads(out.read_text(encoding="utf-8"))
+    assert [(r["service_code"], r["service_name"], r["address"]) for r in requests] == [
+        ("exit", "消防通道/楼道堵塞", "和苑小区 3号楼"),
+        ("gas", "燃气泄漏", "和苑小区 1号楼 地下车库入口"),
+        ("water", "漏水", None),
+    ]
+    assert [r["address_id"] for r in requests] == ["main/3", "main/1", None]
 
 
 async def test_backup_under_concurrent_writes_is_intact(config_path: Path, tmp_path: Path) -> None:

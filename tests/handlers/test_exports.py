@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from linli.sim.harness import Harness
+from linli.storage import members as members_db
 from tests.support.broadcasts import sim_bound_group, sim_organizer, sim_resident
 
 
@@ -49,3 +51,37 @@ async def test_non_organizers_and_groups_get_nothing(harness: Harness) -> None:
     await h.send(sim_organizer(h), "/export", chat=group)
     assert "请在和我的私聊里使用 /export" in h.last_text(group)
     assert not any(m.has_document for m in h.messages(group))
+
+
+async def test_open311_names_the_category_and_the_building_in_the_organizers_language(
+    harness: Harness,
+) -> None:
+    h = harness
+    wang = await sim_resident(h, 2001, "heyuan/3", name="王芳")
+    await h.send(wang, "/report")
+    await h.press(wang, "消防通道/楼道堵塞")
+    await h.send(wang, "楼道里堆满纸箱")
+    await h.press(wang, "跳过")
+    await h.press(wang, "🏠 我的楼栋：和苑小区 3号楼")
+    await h.press(wang, "👤 实名提交（可得积分）")
+    await h.press(wang, "✅ 提交")
+    org = sim_organizer(h)
+    await h.send(org, "/export reports")
+    await h.press(org, "Open311 JSON")
+    message = h.last(org)
+    assert message is not None and message.document is not None
+    [request] = json.loads(message.document.data)
+    assert request["service_code"] == "exit"
+    assert request["service_name"] == "消防通道/楼道堵塞"
+    assert request["address"] == "和苑小区 3号楼"
+    assert request["address_id"] == "heyuan/3"
+    organizer = await members_db.get_member_by_telegram(h.db, org.id)
+    assert organizer is not None
+    await members_db.set_locale(h.db, organizer.id, "en")
+    await h.send(org, "/export reports")
+    await h.press(org, "Open311 JSON")
+    message = h.last(org)
+    assert message is not None and message.document is not None
+    [request] = json.loads(message.document.data)
+    assert request["service_name"] == "Blocked fire exit or corridor"
+    assert request["address"] == "和苑小区, building 3"

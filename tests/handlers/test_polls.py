@@ -225,3 +225,23 @@ async def test_polls_lists_open_votes_and_marks_those_not_voted(harness: Harness
     assert h.buttons(wang) == ["👍 赞成", "👎 反对", "弃权"]
     await h.press(wang, "弃权")
     assert "您的选票已记录" in h.last_text(wang)
+
+
+async def test_the_preview_is_the_card_residents_get_number_included(harness: Harness) -> None:
+    h = harness
+    o = await org(h)
+    wang, _ = await neighbour(h, 2001, "王芳")
+    group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang])
+    await make_poll(h)  # so the new one is #2, not the first
+    await h.send(o, "/newpoll")
+    await h.press(o, "单选")
+    await h.send(o, "春季大扫除定在哪一天？")
+    await h.send(o, "周六上午\n周日上午")
+    await h.press(o, "和苑小区1号楼")
+    await h.press(o, "3 天后")
+    await h.press(o, "👀 预览")
+    preview = h.last_text(o).split("———\n", 1)[1]
+    assert "投票 #2：春季大扫除定在哪一天？" in preview
+    await h.press(o, "✅ 发布")
+    assert "投票 #2 已开始" in h.last_text(o)
+    assert h.last_text(group) == preview

@@ -39,14 +39,17 @@ async def test_propose_cosign_threshold_and_open_a_vote(make_harness: object) ->
     card = h.last_text(group)
     assert "提案 #1：在2号楼门口加装坡道" in card and "<i>费用</i>" in card and "王芳 提出" in card
     assert h.buttons(group) == ["✍️ 附议（0/2）"]
+    # The author is not a co-signer: the count starts at 0, and 2 other neighbours are needed.
+    assert "附议：0 / 2 位邻居（提案人本人不算）" in card
 
     await h.press(wang, "✍️ 附议（0/2）", group)
-    assert h.alerts(wang)[-1].text == "这是您自己的提案，已经算上您的支持了。"
+    assert h.alerts(wang)[-1].text == "这是您自己的提案：需要其他邻居附议，您本人不计入。"
     await h.press(outsider, "✍️ 附议（0/2）", group)
     assert h.alerts(outsider)[-1].text == "这个提案属于其他楼栋或小区。"
     await h.press(li, "✍️ 附议（0/2）", group)
     assert h.alerts(li)[-1].text == "✍️ 附议成功：1 / 2"
     assert h.buttons(group) == ["✍️ 附议（1/2）"]
+    assert "附议：1 / 2 位邻居（提案人本人不算）" in h.last_text(group)
     await h.press(li, "✍️ 附议（1/2）", group)
     assert h.alerts(li)[-1].text == "您已经附议过这个提案了。"
     await h.press(zhao, "✍️ 附议（1/2）", group)
@@ -87,6 +90,7 @@ async def test_decline_with_a_reason_in_english(make_harness: object) -> None:
     li, _ = await neighbour(h, 2002, "李强")
     group = await bound_group(h, GROUP, "Heyuan", NodeKind.COMPOUND, "heyuan", [bob, li])
     await h.send(bob, "/propose")
+    assert "It will need 1 neighbour besides you to co-sign it" in h.last_text(bob)
     await h.send(bob, "x" * 201)
     assert h.last_text(bob) == "The title is too long (at most 200 characters)."
     await h.send(bob, "A bench by the gate")
@@ -96,6 +100,10 @@ async def test_decline_with_a_reason_in_english(make_harness: object) -> None:
     assert h.buttons(bob) == ["My building (和苑小区 1)", "My compound (和苑小区)"]
     await h.press(bob, "My compound (和苑小区)")
     assert "Preview" in h.last_text(bob)
+    assert "Proposal #1: A bench by the gate" in h.last_text(bob)  # the number it will get
+    assert "Co-signed by 0 of the 1 neighbour needed (the author is not counted)" in h.last_text(
+        bob
+    )
     await h.press(bob, "✅ Submit")
     await h.press(li, "✍️ 附议（0/1）", group)
     o = await org(h)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from linli.core.exports import Open311Names
 from linli.core.hazards import Action, NewReport, Report, Status, followup_hash
 from linli.core.outcomes import RefusedError
 from linli.storage import drafts as drafts_db
@@ -259,7 +260,7 @@ async def test_exports_leave_out_anonymous_reporters(db: Database) -> None:
     _, later = await hz.export_reports(db, T0 + timedelta(seconds=1))
     assert later == []
     await hz.triage(db, named.id, Action.RESOLVE, actor_id=me, note="done", now=T0)
-    requests = await hz.open311_reports(db, None, {"fire": "Fire risk"})
+    requests = await hz.open311_reports(db, None, Open311Names({"fire": "Fire risk"}))
     assert [r["status"] for r in requests] == ["closed", "open"]
     first = requests[0]
     assert first["service_request_id"] == "H-0001" and first["service_name"] == "Fire risk"

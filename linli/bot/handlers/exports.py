@@ -11,6 +11,7 @@ from linli.bot import callbacks
 from linli.bot.commands import CommandSpec
 from linli.bot.common import Actor, answer, is_private, keyboard, label, load_actor, refuse, reply
 from linli.bot.context import LinliContext
+from linli.bot.exports_cli import open311_names
 from linli.core.community import Role
 from linli.core.exports import Format, file_name, parse_since
 from linli.core.outcomes import Refused
@@ -91,7 +92,8 @@ async def _send_export(
     since = parse_since(since_text, services.config.tz)
     data = (
         since if isinstance(since, Refused) else await exports_db.export_file(
-            services.db, what, fmt, since, services.config.tz, include_personal=personal
+            services.db, what, fmt, since, services.config.tz, include_personal=personal,
+            names=open311_names(services.config, services.renderer, actor.locale),
         )
     )  # fmt: skip
     if isinstance(data, Refused):

@@ -558,7 +558,8 @@ async def show_preview(
         services.db, poll_draft.settings, services.community
     )
     groups = await group_targets(context, poll_draft.settings.audience)
-    sample = preview_poll(poll_draft, actor.member.id, services.now(), eligible_count)
+    number = await polls_db.next_poll_id(services.db)
+    sample = preview_poll(poll_draft, number, actor.member.id, services.now(), eligible_count)
     card, _ = await render_card(context, actor.locale, sample)
     markup = keyboard(
         [
@@ -579,9 +580,10 @@ async def show_preview(
     return None
 
 
-def preview_poll(d: PollDraft, by: int, now: datetime, eligible_count: int) -> Poll:
+def preview_poll(d: PollDraft, number: int, by: int, now: datetime, eligible_count: int) -> Poll:
+    """The poll as it will be published, with the number it will get."""
     return Poll(
-        id=0,
+        id=number,
         kind=d.kind,
         title=d.title,
         body=d.body,

@@ -183,6 +183,7 @@ async def _choose_audience(
     await flows.save(context, draft, "preview")
     await answer(update, context, actor.locale)
     shown = preview(
+        await proposals_db.next_proposal_id(services.db),
         actor.member.id,
         audience,
         draft.data["title"],
