@@ -207,6 +207,23 @@ async def test_secret_ballot_cannot_be_changed(harness: Harness) -> None:
     assert await polls_db.ballots(h.db, poll) == [(0,)]
 
 
+async def test_a_secret_vote_in_private_leaves_no_message_to_the_voter_on_disk(
+    harness: Harness,
+) -> None:
+    h = harness
+    wang, _ = await neighbour(h, 2001, "王芳")
+    await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang])
+    poll = await make_poll(h, PollKind.PROPOSAL, secret=True)
+    await h.send(wang, "/polls")
+    await h.press(wang, h.buttons(wang)[0])
+    before = await h.db.scalar("SELECT coalesce(max(id), 0) FROM outbox")
+    await h.press(wang, "👎 反对")
+    # She sees her choice; the outbox (which outlives the moment) never held it.
+    assert "您的选票已记录" in h.last_text(wang) and "反对" in h.last_text(wang)
+    assert await h.db.scalar("SELECT count(*) FROM outbox WHERE id > ?", (before,)) == 0
+    assert await polls_db.ballots(h.db, poll) == [(1,)]
+
+
 async def test_polls_lists_open_votes_and_marks_those_not_voted(harness: Harness) -> None:
     h = harness
     wang, _ = await neighbour(h, 2001, "王芳")

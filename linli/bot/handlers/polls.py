@@ -21,7 +21,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from linli.bot import callbacks, flows
+from linli.bot import callbacks, flows, outbox
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
@@ -842,6 +842,8 @@ async def cast(
 ) -> None:
     """Record the vote (eligibility checked now, in the same transaction) and say what counted."""
     services = context.services
+    if poll.settings.secret:  # what the voter is shown of their choice is never written down
+        outbox.keep_off_disk(actor.user.id)
     result = await polls_db.cast_vote(
         services.db, poll.id, actor.member, choice, services.community, services.now()
     )
