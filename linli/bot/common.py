@@ -191,6 +191,14 @@ async def edit(
             raise
 
 
+async def edit_card(
+    update: Update, new_text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the message the pressed button sits on (nothing for a command)."""
+    if update.callback_query is not None:
+        await edit(update.callback_query, new_text, markup)
+
+
 async def notify(
     context: LinliContext,
     recipient: Member,

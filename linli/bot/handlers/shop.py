@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import callbacks
+from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
     answer,
-    deep_link,
-    edit,
+    edit_card,
     is_private,
-    keyboard,
-    label,
     load_actor,
     notify,
+    post,
     refuse,
     reply,
     text,
 )
 from linli.bot.context import LinliContext
+from linli.bot.views import shop as views
 from linli.core.community import Role
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.shop import Order, can_close, can_redeem, normalise_code, parse_admin
@@ -34,7 +31,6 @@ from linli.storage import members as members_db
 from linli.storage import points as points_db
 from linli.storage import shop as shop_db
 
-F = "sh"
 _SEEDED = "shop_seeded"
 
 
@@ -55,79 +51,51 @@ async def on_shop(update: Update, context: LinliContext) -> None:
     if actor is None:
         return
     if not is_private(update):
-        link = keyboard_link(context, actor.locale)
-        await reply(update, context, actor.locale, "shop/private_only", link)
+        await reply(update, context, actor.locale, "shop/private_only",
+                    views.private_link(context, actor.locale))  # fmt: skip
         return
     await ensure_catalogue(context)
     db = context.services.db
     items = await shop_db.list_items(db)
     orders = [o for o in await shop_db.member_orders(db, actor.member.id) if o.open]
-    rows = [
-        [(label(context, actor.locale, "shop.redeem", name=i.title(actor.locale), price=i.price),
-          callbacks.pack(F, "rd", i.id))]
-        for i in items if i.available
-    ]  # fmt: skip
     balance = await points_db.balance(db, actor.member.id)
-    await reply(
-        update, context, actor.locale, "shop/catalogue", keyboard(rows) if rows else None,
-        items=items, orders=orders, balance=balance,
-    )  # fmt: skip
+    await reply(update, context, actor.locale, "shop/catalogue",
+                views.catalogue_markup(context, actor.locale, items),
+                items=items, orders=orders, balance=balance)  # fmt: skip
 
 
-def keyboard_link(context: LinliContext, locale: str) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        label(context, locale, "shop.open_private"), url=deep_link(context)
-    )
-    return InlineKeyboardMarkup([[button]])
+ROUTER = Router("sh")
 
 
-async def on_button(update: Update, context: LinliContext) -> None:
-    """Every shop button: redeem -> confirm -> order; hand over / cancel an order."""
-    query = update.callback_query
-    actor = await load_actor(update, context)
-    if query is None or actor is None:
-        return
-    action = callbacks.action_of(query.data, F)
-    handler = _BUTTONS.get(action or "")
-    if handler is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
-    await handler(update, context, actor)
-
-
-async def _ask_confirm(update: Update, context: LinliContext, actor: Actor) -> None:
-    parsed = callbacks.unpack(update.callback_query.data if update.callback_query else None, F, int)
-    if parsed is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
+@ROUTER.on(views.Choose)
+async def on_choose(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Choose
+) -> None:
+    """An item pressed in the catalogue: ask to confirm, with the balance after."""
     db = context.services.db
-    item = await shop_db.get_item(db, parsed[1])
+    item = await shop_db.get_item(db, pressed.item_id)
     balance = await points_db.balance(db, actor.member.id)
     refused = can_redeem(item, balance)
     if refused is not None or item is None:
         await refuse(update, context, actor.locale, refused or Refused("item_unavailable"), "shop")
         return
     token = secrets.token_hex(4)  # one confirmation, one order, however often it is tapped
-    markup = keyboard([[
-        (label(context, actor.locale, "shop.confirm"), callbacks.pack(F, "ok", item.id, item.price, token)),
-        (label(context, actor.locale, "shop.back"), callbacks.pack(F, "no")),
-    ]])  # fmt: skip
     await answer(update, context, actor.locale)
-    await reply(update, context, actor.locale, "shop/confirm", markup, item=item, balance=balance)
+    await reply(update, context, actor.locale, "shop/confirm",
+                views.confirm_markup(context, actor.locale, item, token),
+                item=item, balance=balance)  # fmt: skip
 
 
-async def _redeem(update: Update, context: LinliContext, actor: Actor) -> None:
-    query = update.callback_query
-    parsed = callbacks.unpack(query.data if query else None, F, int, int, str)
-    if query is None or parsed is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
-    _, item_id, price, token = parsed
+@ROUTER.on(views.Confirm)
+async def on_confirm(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Confirm
+) -> None:
+    """Redeem: points and stock held, a pickup code; the organizers hear of it once."""
     services = context.services
     try:
         redemption = await shop_db.redeem(
-            services.db, member_id=actor.member.id, item_id=item_id, price=price,
-            key=f"redeem:{actor.member.id}:{token}", now=services.now(), tz=services.config.tz,
+            services.db, member_id=actor.member.id, item_id=pressed.item_id, price=pressed.price,
+            key=f"redeem:{actor.member.id}:{pressed.token}", now=services.now(), tz=services.config.tz,
         )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "shop")
@@ -140,8 +108,8 @@ async def _redeem(update: Update, context: LinliContext, actor: Actor) -> None:
         return
     balance = await points_db.balance(services.db, actor.member.id)
     await answer(update, context, actor.locale)
-    await edit(query, text(context, actor.locale, "shop/redeemed", order=order, balance=balance),
-               _order_markup(context, actor.locale, order, organizer=False))  # fmt: skip
+    await edit_card(update, text(context, actor.locale, "shop/redeemed", order=order, balance=balance),
+                    views.order_markup(context, actor.locale, order, organizer=False))  # fmt: skip
     await _tell_organizers(context, order, actor)
 
 
@@ -150,41 +118,37 @@ async def _tell_organizers(context: LinliContext, order: Order, actor: Actor) ->
     if group is None:
         return
     locale = context.services.config.community.default_locale
-    body = text(context, locale, "shop/new_order", order=order, member=actor.member)
     # If the group can't be reached the order still stands; organizers find it with /pickup.
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(
-            group, body, reply_markup=_order_markup(context, locale, order, organizer=True)
-        )
+    await post(context, group, locale, "shop/new_order",
+               views.order_markup(context, locale, order, organizer=True),
+               order=order, member=actor.member)  # fmt: skip
 
 
-def _order_markup(
-    context: LinliContext, locale: str, order: Order, *, organizer: bool
-) -> InlineKeyboardMarkup | None:
-    if not order.open:
-        return None
-    row = [(label(context, locale, "shop.cancel_order"), callbacks.pack(F, "cx", order.id))]
-    if organizer:
-        row.insert(0, (label(context, locale, "shop.hand_over"), callbacks.pack(F, "ho", order.id)))
-    return keyboard([row])
+@ROUTER.on(views.HandOver)
+async def on_hand_over(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.HandOver
+) -> None:
+    """An organizer hands the goods over."""
+    await _close(update, context, actor, pressed.order_id, "hand_over")
 
 
-async def _close(update: Update, context: LinliContext, actor: Actor) -> None:
-    query = update.callback_query
-    parsed = callbacks.unpack(query.data if query else None, F, int)
-    if query is None or parsed is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
-    action, order_id = parsed
+@ROUTER.on(views.CancelOrder)
+async def on_cancel(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.CancelOrder
+) -> None:
+    """The member, or an organizer, cancels an open order."""
+    await _close(update, context, actor, pressed.order_id, "cancel")
+
+
+async def _close(
+    update: Update, context: LinliContext, actor: Actor, order_id: int, how: str
+) -> None:
     services = context.services
     order = await shop_db.get_order(services.db, order_id)
-    refused = can_close(
-        order, actor.member.id, actor.is_organizer, "cancel" if action == "cx" else "hand_over"
-    )
     try:
-        if refused is not None:
+        if (refused := can_close(order, actor.member.id, actor.is_organizer, how)) is not None:
             raise RefusedError(refused)
-        if action == "ho":
+        if how == "hand_over":
             order = await shop_db.hand_over(services.db, order_id, actor.member.id, services.now())
         else:
             order = await shop_db.cancel(
@@ -194,21 +158,18 @@ async def _close(update: Update, context: LinliContext, actor: Actor) -> None:
         await refuse(update, context, actor.locale, exc.refused, "shop")
         return
     await answer(update, context, actor.locale)
-    await edit(query, text(context, actor.locale, "shop/order_card", order=order, by_me=True))
+    await edit_card(update, text(context, actor.locale, "shop/order_card", order=order, by_me=True))
     if order.member_id != actor.member.id:
         member = await members_db.get_member(services.db, order.member_id)
         if member is not None:
             await notify(context, member, "shop/order_closed_notice", order=order)
 
 
-async def _dismiss(update: Update, context: LinliContext, actor: Actor) -> None:
-    query = update.callback_query
+@ROUTER.on(views.Back)
+async def on_back(update: Update, context: LinliContext, actor: Actor, pressed: views.Back) -> None:
+    """Not now: the confirmation says so."""
     await answer(update, context, actor.locale)
-    if query is not None:
-        await edit(query, text(context, actor.locale, "shop/dismissed"))
-
-
-_BUTTONS = {"rd": _ask_confirm, "ok": _redeem, "ho": _close, "cx": _close, "no": _dismiss}
+    await edit_card(update, text(context, actor.locale, "shop/dismissed"))
 
 
 async def on_pickup(update: Update, context: LinliContext) -> None:
@@ -243,7 +204,7 @@ async def on_pickup(update: Update, context: LinliContext) -> None:
         )
         return
     member = await members_db.get_member(db, order.member_id)
-    await reply(update, context, actor.locale, "shop/order_card", _order_markup(context, actor.locale, order, organizer=True),
+    await reply(update, context, actor.locale, "shop/order_card", views.order_markup(context, actor.locale, order, organizer=True),
                 order=order, by_me=False, member=member)  # fmt: skip
 
 
@@ -285,7 +246,7 @@ HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler("shop", on_shop),
     CommandHandler("pickup", on_pickup),
     CommandHandler("shopadmin", on_shopadmin),
-    CallbackQueryHandler(on_button, pattern=callbacks.pattern(F)),
+    ROUTER.handler(),
 ]
 COMMANDS: list[CommandSpec] = [
     CommandSpec("shop", "shop"),

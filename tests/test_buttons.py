@@ -1,0 +1,80 @@
+"""Typed buttons (linli/bot/buttons.py): what a button packs is what it parses back, within
+Telegram's 64 bytes; anything else parses to None."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linli.bot.buttons import ButtonTooLong, Router, button, pack, parse
+
+
+@button("tx", "go")
+@dataclass(frozen=True, slots=True)
+class Go:
+    item: int
+    word: str
+    yes: bool
+
+
+@button("tx", "no")
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    pass
+
+
+words = st.text(
+    alphabet=st.characters(blacklist_characters=":", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(st.integers(-(10**12), 10**12), words, st.booleans())
+def test_what_is_packed_parses_back(item: int, word: str, yes: bool) -> None:
+    pressed = Go(item, word, yes)
+    data = pack(pressed)
+    assert len(data.encode()) <= 64
+    assert parse(Go, data) == pressed
+    assert parse(Nothing, data) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "tx", "tx:go", "tx:go:1:a", "tx:go:1:a:1:extra", "tx:go:x:a:1", "tx:go:1::1",
+     "tx:go:1:a:2", "ty:go:1:a:1", "tx:no:1", "tx:go:99999999999999999999:a:1"],
+)  # fmt: skip
+def test_malformed_data_parses_to_none(data: str | None) -> None:
+    assert parse(Go, data) is None
+
+
+def test_a_button_that_would_not_fit_is_refused_when_made() -> None:
+    with pytest.raises(ButtonTooLong):
+        pack(Go(1, "长" * 20, True))
+    with pytest.raises(ValueError):
+        pack(Go(1, "a:b", True))
+
+
+def test_a_router_takes_only_its_own_kinds_once() -> None:
+    router = Router("tx")
+
+    @router.on(Go)
+    async def go(*_: object) -> None: ...
+
+    with pytest.raises(ValueError):
+        router.on(Go)(go)
+    with pytest.raises(ValueError):
+        Router("zz").on(Nothing)
+    assert router.kinds() == [Go]
+
+
+def test_a_field_of_another_type_is_refused_at_declaration() -> None:
+    with pytest.raises(TypeError):
+
+        @button("tx", "bad")
+        @dataclass(frozen=True)
+        class Bad:
+            when: float
