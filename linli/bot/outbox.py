@@ -24,6 +24,7 @@ directly (a read-only update, such as /points, never touches the outbox).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -79,6 +80,8 @@ class Session:
 
     db: Database
     now: Callable[[], datetime]
+    # The task handling the update; a task it starts (a broadcast's sender) sends on its own.
+    owner: asyncio.Task[Any] | None = field(default_factory=asyncio.current_task)
     rows: list[int] = field(default_factory=list)
     after: list[tuple[str, JSONDict]] = field(default_factory=list)
     off_disk: set[int] = field(default_factory=set)
@@ -86,7 +89,7 @@ class Session:
 
     async def intercept(self, endpoint: str, data: JSONDict) -> Any:
         """The answer to give instead of sending, or `_SEND` to send now."""
-        if endpoint in READS or self.direct:
+        if endpoint in READS or self.direct or asyncio.current_task() is not self.owner:
             return _SEND
         tx = self.db.unit_tx()
         if tx is None:  # nothing written yet: nothing to lose by sending now
