@@ -39,7 +39,7 @@ CHAT_BURST = 3  # messages at once in one chat...
 CHAT_INTERVAL = 1.1  # ...then one every this many seconds (Telegram: about one a second)
 GROUP_MESSAGES_PER_MINUTE = 19  # Telegram: 20
 DEFAULT_RETRIES = 3
-_EPSILON = 1e-9
+_AFTER = 1e-6  # a window's oldest message has surely left it (float rounding)
 _FORGET_CHATS_PAST = 2048  # idle chats' state is dropped once this many are known
 
 Clock = Callable[[], float]
@@ -67,13 +67,13 @@ class Window:
         self.times: deque[float] = deque()
 
     def _forget(self, now: float) -> None:
-        while self.times and self.times[0] <= now - self.seconds + _EPSILON:
+        while self.times and self.times[0] <= now - self.seconds:
             self.times.popleft()
 
     def ready_at(self, now: float, weight: int) -> float:
         self._forget(now)
         over = len(self.times) + min(weight, self.count) - self.count
-        return now if over <= 0 else max(now, self.times[over - 1] + self.seconds)
+        return now if over <= 0 else max(now, self.times[over - 1] + self.seconds + _AFTER)
 
     def record(self, at: float, weight: int) -> None:
         self.times.extend([at] * min(weight, self.count))
@@ -195,7 +195,7 @@ class Limiter(BaseRateLimiter[SendOptions]):
             ready = max([self._paused_until, *(lim.ready_at(now, weight) for lim in limits)])
             if ready <= now:
                 return now
-            await self.sleep(ready - now)
+            await self.sleep(max(ready - now, _AFTER))
 
     async def acquire(self, chat_id: object, weight: int = 1) -> float:
         """Wait for the turn of `weight` messages to `chat_id` (None: no chat), and take it."""
