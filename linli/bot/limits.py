@@ -216,6 +216,13 @@ class Limiter(BaseRateLimiter[SendOptions]):
                     limit.record(now, weight)
                 return now
 
+    def assume_full(self) -> None:
+        """Take the last second as full: another process (the one before a restart) may have
+        sent a whole second's worth just now."""
+        now = self.clock()
+        for limit in self._overall:
+            limit.record(now, OVERALL_MESSAGES_PER_SECOND)
+
     def pause(self, seconds: float) -> None:
         """Telegram said wait: no message leaves for `seconds`."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)

@@ -331,6 +331,11 @@ async def resume_broadcasts(context: LinliContext) -> None:
     for broadcast_id in await bc_db.sending_broadcasts(services.db):
         if is_delivering(app, broadcast_id):
             continue
+        limiter = cast(Any, app.bot).rate_limiter
+        if isinstance(limiter, Limiter):
+            # The process before a restart may have sent a second's worth just before it
+            # stopped: resume as if that second were full, so the first messages earn no 429.
+            limiter.assume_full()
         interrupted = await bc_db.interrupt_in_flight(services.db, broadcast_id, services.now())
         if interrupted:
             log.warning(
