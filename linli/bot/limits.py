@@ -9,8 +9,10 @@ wait. The limiter keeps each with a margin, on the times requests actually leave
 - one chat (private or group): up to 3 at once, then one every 1.1 s;
 - one group: at most 19 in any 60 s window.
 
-A media group counts as one message per item. Answers to button taps, chat actions, reads
-and deletions are not messages and are not limited. A 429 that gets through anyway (another
+A media group counts as one message per item. An edit counts in the overall pace only
+(Telegram's per-chat pace is about new messages; a resident tapping through a flow edits
+one card quickly). Answers to button taps, chat actions, reads and deletions are not
+messages and are not limited. A 429 that gets through anyway (another
 process using the same token) pauses every message for its `retry_after`, and the request is
 retried (`SendOptions.retries`).
 """
@@ -242,7 +244,8 @@ class Limiter(BaseRateLimiter[SendOptions]):
         attempt = 0
         while True:
             if weight:
-                await self.acquire(data.get("chat_id"), weight)
+                edit = endpoint.lower().startswith("edit")
+                await self.acquire(None if edit else data.get("chat_id"), weight)
             if options.on_release is not None and not await options.on_release():
                 raise NotReleased(endpoint)
             try:
