@@ -123,3 +123,24 @@ async def test_a_rush_of_120_sign_ups_gets_no_429(make_harness: object) -> None:
     assert h.sim.flood_429s == 0
     assert all("你已报名" in h.last_text(user) for user in people)
     assert most_in_one_second(sent_at(h.sim)) <= 29
+
+
+async def test_no_private_notice_to_a_member_who_blocked_the_bot(harness: Harness) -> None:
+    """A waitlisted member who blocked the bot is promoted, but not written to."""
+    h = harness
+    a, b = h.user(2001, "王芳"), h.user(2002, "小李")
+    for user in (a, b):
+        await resident(h.db, user.id, h.clock(), name=user.first_name)
+        h.sim.start_private(user)
+    h.sim.take_updates()
+    group = await community_group(h, a, b)
+    await create_event(h, capacity="1")
+    await h.press(a, "报名", chat=group)
+    await h.press(b, "报名", chat=group)  # waitlisted
+    h.sim.block_bot(b)
+    await h.process()
+    before = len(h.sim.calls)
+    await h.press(a, "取消报名", chat=group)  # b is promoted
+    tried = [c for c in h.sim.calls[before:] if c.params.get("chat_id") == b.id]
+    assert tried == []  # no 403: nothing was sent
+    assert "已从候补转为正式报名" not in h.last_text(b)
