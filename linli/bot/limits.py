@@ -23,6 +23,7 @@ import asyncio
 import logging
 import math
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -144,6 +145,15 @@ def chat_key(chat_id: object) -> int | str | None:
         return text
 
 
+_LIVE: weakref.WeakSet[Limiter] = weakref.WeakSet()
+
+
+def holding() -> int:
+    """Requests the limiters of this process are holding back right now (the demo waits for
+    them before it calls the bot quiet)."""
+    return sum(limiter.waiting for limiter in _LIVE)
+
+
 class Limiter(BaseRateLimiter[SendOptions]):
     """The bot's rate limiter (see the module's docstring); `clock` and `sleep` for tests."""
 
@@ -165,6 +175,8 @@ class Limiter(BaseRateLimiter[SendOptions]):
         self._chat_locks: dict[int | str, asyncio.Lock] = {}
         self._lock = asyncio.Lock()
         self._paused_until = -math.inf
+        self.waiting = 0  # requests waiting for their turn
+        _LIVE.add(self)
 
     async def initialize(self) -> None:
         return None
@@ -245,7 +257,11 @@ class Limiter(BaseRateLimiter[SendOptions]):
         while True:
             if weight:
                 edit = endpoint.lower().startswith("edit")
-                await self.acquire(None if edit else data.get("chat_id"), weight)
+                self.waiting += 1
+                try:
+                    await self.acquire(None if edit else data.get("chat_id"), weight)
+                finally:
+                    self.waiting -= 1
             if options.on_release is not None and not await options.on_release():
                 raise NotReleased(endpoint)
             try:
