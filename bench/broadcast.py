@@ -1,11 +1,14 @@
-"""Measurement 2: a broadcast through the simulator with Telegram's flood limits on.
+"""Measurement 2: broadcasts through the simulator with Telegram's flood limits on.
 
-The organizer sends /broadcast and taps through it as in the chat (private messages to every
-resident, then a post to every bound group); Linli runs as `linli run` wires it (PTB's
-AIORateLimiter included) against the in-process simulator, whose limits answer 429 past 30
-messages/s overall and 20/min per group. Real time, no fake clock. Figures: messages/s
-against the 30/s ceiling (goal 95%), 429s after the first second (goal 0), messages lost
-or duplicated (must be 0).
+The organizer sends /broadcast and taps through it as in the chat; Linli runs as `linli run`
+wires it (its rate limiter, bot/limits.py, included) against the in-process simulator, whose
+limits answer 429 past 30 messages/s overall, 20/min per group and a burst of 5 then 1/s per
+private chat. Real time, no fake clock. Two loads:
+
+- a private broadcast to 150 residents, timed over the whole send: from the confirming tap
+  to the last message delivered (goal: 95% of 30/s, 0 429s, 0 lost or duplicated);
+- every resident privately, then every bound group while the first is being delivered:
+  the rate between the first and last message (goal 95%), 429s, lost or duplicated.
 """
 
 from __future__ import annotations
@@ -74,8 +77,9 @@ def _figures(h: Harness, texts: dict[str, set[int]], started: float) -> dict[str
     return {
         "delivered": len(ok),
         "rate": (len(ok) - 1) / (last - first) if last > first else 0.0,
+        # over the whole send: from the confirming tap to the last message delivered
+        "whole_rate": len(ok) / (last - started) if last > started else 0.0,
         "429s": sum(1 for c in sends if c.status == 429),
-        "late_429s": sum(1 for c in sends if c.status == 429 and c.at > first + 1.0),
         "lost": lost,
         "duplicated": duplicated,
         "seconds": last - started,
@@ -83,6 +87,38 @@ def _figures(h: Harness, texts: dict[str, set[int]], started: float) -> dict[str
 
 
 async def run(plan: Plan) -> list[Row]:
+    private = await _private_only(plan)
+    return private_rows(plan, private) + rows(plan, await _both(plan))
+
+
+async def _private_only(plan: Plan) -> dict[str, float]:
+    """A private broadcast to `plan.private_recipients` residents, alone."""
+    workdir = Path(plan.workdir) / "broadcast-private"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    db_path = workdir / "linli.sqlite3"
+    await datagen.generate_async(db_path, members=plan.private_recipients, entries=0)
+    users = mix.user_ids(plan.private_recipients)
+    async with RateLimitedHarness(
+        community.overrides(db_path),
+        directory=workdir,
+        clock=FakeClock(datagen.NOW),
+        flood_limits=True,
+    ) as h:
+        mix.open_chats(h.sim, users)
+        h.sim.take_updates()
+        await h.app.start()
+        text = "【通知】明天上午九点至十一点停水，请提前储水。"
+        started = await _send_broadcast(h, "✉️ 私信给居民", text)
+        await wait_deliveries(h.app, 600)
+        results = _figures(h, {text: set(users)}, started)
+        await h.app.stop()
+        if h.errors:
+            raise RuntimeError(f"Linli raised while broadcasting: {h.errors[0]!r}")
+    return results
+
+
+async def _both(plan: Plan) -> dict[str, float]:
     workdir = Path(plan.workdir) / "broadcast"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -120,7 +156,34 @@ async def run(plan: Plan) -> list[Row]:
         await h.app.stop()
         if h.errors:
             raise RuntimeError(f"Linli raised while broadcasting: {h.errors[0]!r}")
-    return rows(plan, results)
+    return results
+
+
+def private_rows(plan: Plan, r: dict[str, float]) -> list[Row]:
+    size = f"{plan.private_recipients:,} private"
+    share = r["whole_rate"] / CEILING
+    return [
+        Row(
+            M,
+            f"{size}: messages/s over the whole send (ceiling 30/s)",
+            r["whole_rate"],
+            "/s",
+            ">= 28.5 (95%)",
+            share >= 0.95,
+            f"{share:.0%} of the ceiling; {r['delivered']:.0f} sent in {r['seconds']:.2f} s"
+            " from the tap",
+        ),
+        Row(M, f"{size}: 429s", r["429s"], "", "0", r["429s"] == 0),
+        Row(
+            M,
+            f"{size}: lost + duplicated",
+            r["lost"] + r["duplicated"],
+            "",
+            "0",
+            r["lost"] + r["duplicated"] == 0,
+            f"lost {r['lost']:.0f}, duplicated {r['duplicated']:.0f}",
+        ),
+    ]
 
 
 def rows(plan: Plan, r: dict[str, float]) -> list[Row]:
@@ -136,15 +199,7 @@ def rows(plan: Plan, r: dict[str, float]) -> list[Row]:
             share >= 0.95,
             f"{share:.0%} of the ceiling; {r['delivered']:.0f} sent in {r['seconds']:.1f} s",
         ),
-        Row(
-            M,
-            f"{size}: 429s after the first second",
-            r["late_429s"],
-            "",
-            "0",
-            r["late_429s"] == 0,
-            f"{r['429s']:.0f} in all",
-        ),
+        Row(M, f"{size}: 429s", r["429s"], "", "0", r["429s"] == 0),
         Row(
             M,
             f"{size}: lost + duplicated",

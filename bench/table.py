@@ -32,12 +32,13 @@ class Plan:
     quick: bool
     runs: int
     updates: int  # per bot per run, measurement 1
-    recipients: int  # measurement 2, private chats
+    recipients: int  # measurement 2, private chats (with the groups' broadcast)
     groups: int  # measurement 2
     members: int  # measurement 3
     entries_small: int
     entries_large: int
     residents: int  # measurements 1 and 4: residents sending the mix
+    private_recipients: int = 150  # measurement 2, a private broadcast alone
     workdir: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -52,7 +53,7 @@ class Plan:
     @classmethod
     def tiny(cls) -> Plan:
         """For the smoke test: every row, seconds not minutes."""
-        return cls(True, 1, 24, 12, 2, 2_000, 500, 5_000, 8)
+        return cls(True, 1, 24, 12, 2, 2_000, 500, 5_000, 8, private_recipients=12)
 
 
 def fmt(value: float) -> str:

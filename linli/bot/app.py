@@ -18,7 +18,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -51,6 +50,7 @@ from linli.bot.handlers import (
     treehole,
 )
 from linli.bot.jobs import run_ticks
+from linli.bot.limits import Limiter
 from linli.bot.ordering import PerSenderUpdateProcessor
 from linli.bot.outbox import LinliBot
 from linli.bot.render import Renderer
@@ -286,7 +286,6 @@ class LinliApplication(Application):  # type: ignore[type-arg]
             await super().process_update(update)
 
 
-OVERALL_MESSAGES_PER_SECOND = 30
 CONNECTIONS = 32  # kept-alive connections to the Bot API (16 updates at once + the scheduler)
 
 
@@ -295,10 +294,11 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
-    rate_limit: bool = True,
+    rate_limit: bool | Limiter = True,
     scheduler: bool = True,
 ) -> LinliApp:
-    """The bot, wired. `request` replaces HTTP (tests and benchmarks pass a simulator's)."""
+    """The bot, wired. `request` replaces HTTP (tests and benchmarks pass a simulator's);
+    `rate_limit` may be a Limiter of the caller's (tests run one on a fake clock)."""
     config = services.config
     builder = (
         ApplicationBuilder()
@@ -315,13 +315,8 @@ def build_application(
         get_updates_request = AiohttpRequest(connection_pool_size=1, proxy_url=proxy)
     limiter = None
     if rate_limit:
-        # Telegram's limits: 30 messages/s overall, 20 per minute per group; 429s are waited out.
-        # Overall, one message every 1/29 s and no burst: PTB's default bucket (30 at once,
-        # then 30/s) puts 31 messages into some second and earns a 429, and each 429 pauses
-        # every send for a second (bench/: 5 429s and 26 messages/s before, see its README).
-        limiter = AIORateLimiter(
-            overall_max_rate=1, overall_time_period=1 / OVERALL_MESSAGES_PER_SECOND, max_retries=5
-        )
+        # Telegram's limits with a margin: overall, per group and per chat (bot/limits.py).
+        limiter = rate_limit if isinstance(rate_limit, Limiter) else Limiter()
     # The bot records what a handler sends after its first write (linli/bot/outbox.py).
     bot = LinliBot(
         config.bot.token or "0:unset",

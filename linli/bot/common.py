@@ -206,8 +206,9 @@ async def notify(
     markup: Markup | None = None,
     **values: Any,
 ) -> bool:
-    """A private message to a member in their language; False if they cannot be reached."""
-    if recipient.telegram_id is None:
+    """A private message to a member in their language; False if they cannot be reached
+    (forgotten, or they blocked the bot: then nothing is sent)."""
+    if recipient.telegram_id is None or recipient.blocked:
         return False
     locale = locale_of(recipient, context.services)
     try:

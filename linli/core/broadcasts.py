@@ -30,13 +30,14 @@ class Mode(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed by the sender; the request may be in flight
+    SENDING = "sending"  # claimed as its request left: it may be on the wire
     SENT = "sent"
-    BLOCKED = "blocked"  # 403: blocked the bot, never opened a chat, removed the bot
+    BLOCKED = "blocked"  # 403, or known to have blocked the bot (not sent); removed the bot
     FAILED = "failed"  # 400 chat not found, interrupted, any other error (with the reason)
 
 
 INTERRUPTED = "interrupted"  # the reason of a row that was in flight when the bot stopped
+BLOCKED_BEFORE = "blocked the bot (not sent)"  # the member had blocked it: skipped
 
 
 @dataclass(frozen=True, slots=True)

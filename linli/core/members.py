@@ -41,6 +41,7 @@ class Member:
     rank_optout: bool = False
     created_at: datetime | None = None
     language_code: str | None = None  # Telegram's, as last seen
+    blocked: bool = False  # blocked the bot in the private chat: nothing is sent to them
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -14,7 +14,8 @@ entity parsing, `parse_mode=HTML` (tag set and escaping), callback_data 1-64 byt
 inline keyboard shape, "message is not modified", unknown or already answered callback
 queries, 403 for users who never opened the chat or blocked the bot and for groups the
 bot is not in, 400 "chat not found", and (with `flood_limits=True`) 30 messages per second
-per bot and 20 per minute per group, answered with 429 and `retry_after`. Groups follow
+per bot, 20 per minute per group and, per private chat, a burst of 5 then one a second,
+answered with 429 and `retry_after`. Groups follow
 privacy mode by default: the bot only receives commands, replies to its own messages and
 service messages, unless it is an administrator.
 """
@@ -71,6 +72,9 @@ CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 BOT_MESSAGES_PER_SECOND = 30
 GROUP_MESSAGES_PER_MINUTE = 20
+# One private chat: a short burst, then about one message a second (a token bucket).
+PRIVATE_BURST = 5
+PRIVATE_MESSAGES_PER_SECOND = 1.0
 # Updates Telegram sends when allowed_updates is empty: everything but these.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _CHAT_ACTIONS = frozenset(
@@ -463,6 +467,7 @@ class Simulator:
         self._waiting = 0
         self._bot_sends: deque[float] = deque()
         self._group_sends: dict[int, deque[float]] = {}
+        self._private_allowance: dict[int, tuple[float, float]] = {}  # (messages, at)
         self.on_update: Callable[[JSON], None] | None = None
         # Every message the bot sent, in order across chats (tests read "what came back").
         self.sent_log: list[SentMessage] = []
@@ -764,6 +769,14 @@ class Simulator:
                 wait = max(1, math.ceil(group_sends[0] + 60.0 - now))
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
             group_sends.extend([now] * count)
+        if chat_id > 0:
+            left, at = self._private_allowance.get(chat_id, (PRIVATE_BURST, now))
+            left = min(PRIVATE_BURST, left + (now - at) * PRIVATE_MESSAGES_PER_SECOND)
+            need = min(count, PRIVATE_BURST)  # a media group of more goes once the burst is back
+            if left < need - 1e-9:
+                wait = max(1, math.ceil((need - left) / PRIVATE_MESSAGES_PER_SECOND))
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+            self._private_allowance[chat_id] = (left - need, now)
         sends.extend([now] * count)
 
     def _event(self, chat_id: int, kind: str, message_id: int | None, detail: str = "") -> None:
@@ -1470,8 +1483,8 @@ class Simulator:
         """The user sends `text` (commands carry their bot_command entity); returns its id."""
         sim_user = self._user(user)
         if chat_id == sim_user.id and text.split(" ", 1)[0] == "/start":
+            self.unblock_bot(sim_user)  # Restart after blocking: the bot hears my_chat_member
             self.started.add(sim_user.id)
-            self.blocked.discard(sim_user.id)
         self._user_chat(sim_user, chat_id)
         if not text.strip() or len(text) > TEXT_LIMIT:
             raise SimError("Telegram clients send 1-4096 characters")

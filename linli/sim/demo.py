@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from linli.bot import limits
 from linli.bot.config import Config, parse_config
 from linli.sim.core import SentMessage, SimError, Simulator
 from linli.sim.entities import Entity
@@ -379,7 +380,8 @@ async def settle(sim: Simulator, deadline: float = SETTLE_LIMIT_SECONDS) -> None
     calls = len(sim.calls)
     while time.monotonic() < give_up:
         await asyncio.sleep(0.03)
-        if len(sim.calls) != calls or sim.pending_updates():
+        # (a message the bot's rate limiter holds back for a moment is still to come)
+        if len(sim.calls) != calls or sim.pending_updates() or limits.holding():
             calls = len(sim.calls)
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= QUIET_SECONDS:

@@ -13,6 +13,8 @@ the bot's answers right after. A handler that raises fails the test (``raise_err
 
 from __future__ import annotations
 
+import asyncio
+import math
 import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -26,6 +28,7 @@ from telegram import Update
 from linli.bot.app import build_application
 from linli.bot.config import Config, parse_config
 from linli.bot.context import LinliApp, LinliContext, Services
+from linli.bot.limits import Limiter
 from linli.bot.render import Renderer
 from linli.core.clock import FakeClock
 from linli.sim.core import Alert, SentMessage, SimError, SimGroup, Simulator, SimUser
@@ -83,6 +86,7 @@ class Harness:
         overrides: Mapping[str, Any] | None = None,
         *,
         flood_limits: bool = False,
+        rate_limit: bool = False,
         privacy_mode: bool = True,
         raise_errors: bool = True,
         clock: FakeClock | None = None,
@@ -91,6 +95,9 @@ class Harness:
     ) -> None:
         self._overrides = dict(overrides or {})
         self._flood_limits = flood_limits
+        # The bot's own rate limiter, on the fake clock: its waits move the clock (and the
+        # simulator's flood limits then run on it too) instead of taking real time.
+        self._rate_limit = rate_limit
         self._privacy_mode = privacy_mode
         self.raise_errors = raise_errors
         self.clock = clock or FakeClock()
@@ -125,6 +132,8 @@ class Harness:
         )
         # As `linli run` asks for: every update kind (chat_member needs asking).
         self.sim.allowed_updates = frozenset(str(kind) for kind in Update.ALL_TYPES)
+        if self._rate_limit:
+            self.sim.monotonic = self.monotonic
         self.db = await Database.open(self.config.database_path)
         await self._build()
         group_id = self.config.organizers.group_chat_id
@@ -156,8 +165,9 @@ class Harness:
         self.services = Services(
             self.config, self.db, self.clock, Renderer(self.config.tz), self.config.structure()
         )
+        limiter = Limiter(clock=self.monotonic, sleep=self._sleep) if self._rate_limit else False
         self.app = build_application(
-            self.services, request=SimRequest(self.sim), rate_limit=False, scheduler=False
+            self.services, request=SimRequest(self.sim), rate_limit=limiter, scheduler=False
         )
         self.app.add_error_handler(self._record_error)
         await self.app.initialize()
@@ -166,6 +176,15 @@ class Harness:
         if self.app.post_init is not None:
             await self.app.post_init(self.app)
         self._running = True
+
+    def monotonic(self) -> float:
+        """The fake clock as seconds (the rate limiter's and, with it on, the simulator's)."""
+        return self.clock().timestamp()
+
+    async def _sleep(self, seconds: float) -> None:
+        # The fake clock counts whole microseconds: round up, or a short wait never ends.
+        self.clock.advance(microseconds=math.ceil(seconds * 1e6))
+        await asyncio.sleep(0)
 
     async def _stop(self) -> None:
         if not self._running:

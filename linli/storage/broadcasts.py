@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from linli.core.broadcasts import (
+    BLOCKED_BEFORE,
     INTERRUPTED,
     Counts,
     DeliveryStatus,
@@ -242,26 +243,40 @@ async def interrupt_in_flight(db: Database, broadcast_id: int, now: datetime) ->
     )
 
 
-async def claim_pending(
-    db: Database, broadcast_id: int, limit: int, now: datetime
+async def next_pending(
+    db: Database, broadcast_id: int, after_id: int, limit: int, now: datetime
 ) -> list[Delivery]:
-    """Take up to `limit` pending rows for sending (they become `sending`)."""
+    """Up to `limit` pending rows past `after_id`, in order, still pending (not claimed).
+
+    Rows for members who blocked the bot become `blocked` here, without being sent.
+    """
     async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE broadcast_deliveries SET status = 'blocked', reason = ?, updated_at = ?"
+            " WHERE broadcast_id = ? AND status = 'pending' AND member_id IN"
+            " (SELECT id FROM members WHERE blocked_at IS NOT NULL)",
+            (BLOCKED_BEFORE, to_iso(now), broadcast_id),
+        )
         rows = await tx.fetchall(
             "SELECT id, broadcast_id, chat_id, member_id, attempts FROM broadcast_deliveries"
-            " WHERE broadcast_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
-            (broadcast_id, limit),
+            " WHERE broadcast_id = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?",
+            (broadcast_id, after_id, limit),
         )
-        if rows:
-            await tx.executemany(
-                "UPDATE broadcast_deliveries SET status = 'sending', attempts = attempts + 1,"
-                " updated_at = ? WHERE id = ? AND status = 'pending'",
-                [(to_iso(now), r["id"]) for r in rows],
-            )
     return [
-        Delivery(r["id"], r["broadcast_id"], r["chat_id"], r["member_id"], r["attempts"] + 1)
+        Delivery(r["id"], r["broadcast_id"], r["chat_id"], r["member_id"], r["attempts"])
         for r in rows
     ]
+
+
+async def claim(db: Database, delivery_id: int, now: datetime) -> bool:
+    """The row's request is leaving now: pending -> sending (in flight); False if it was not
+    pending any more (another sender took it)."""
+    changed = await db.write(
+        "UPDATE broadcast_deliveries SET status = 'sending', attempts = attempts + 1,"
+        " updated_at = ? WHERE id = ? AND status = 'pending'",
+        (to_iso(now), delivery_id),
+    )
+    return changed == 1
 
 
 async def record_results(db: Database, results: Sequence[Result], now: datetime) -> None:

@@ -38,6 +38,7 @@ def member_from_row(row: Row) -> Member:
         rank_optout=bool(row["rank_optout"]),
         created_at=from_iso(row["created_at"]),
         language_code=row["language_code"],
+        blocked=row["blocked_at"] is not None,
     )
 
 
@@ -119,6 +120,19 @@ async def set_locale(db: Database, member_id: int, locale: str | None) -> None:
 
 async def set_private_chat(db: Database, member_id: int, open_: bool) -> None:
     await db.write("UPDATE members SET private_chat = ? WHERE id = ?", (int(open_), member_id))
+
+
+async def set_blocked(db: Database, telegram_id: int, blocked: bool, now: datetime) -> bool:
+    """The member blocked the bot in their private chat (or unblocked it); True if it changed."""
+    if blocked:
+        sql = "UPDATE members SET blocked_at = ? WHERE telegram_id = ? AND blocked_at IS NULL"
+        params: tuple[object, ...] = (to_iso(now), telegram_id)
+    else:
+        sql = (
+            "UPDATE members SET blocked_at = NULL WHERE telegram_id = ? AND blocked_at IS NOT NULL"
+        )
+        params = (telegram_id,)
+    return await db.write(sql, params) == 1
 
 
 async def set_home(
@@ -259,7 +273,7 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
             "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"
             " building_id = NULL, household_id = NULL, verified = 0, verified_by = NULL,"
             " verified_at = NULL, language_code = NULL, joined = 0, joined_at = NULL, referred_by = NULL, rank_optout = 1,"
-            " private_chat = 0, forgotten_at = ? WHERE id = ?",
+            " private_chat = 0, blocked_at = NULL, forgotten_at = ? WHERE id = ?",
             (to_iso(now), member_id),
         )
 

@@ -89,6 +89,71 @@ async def test_blocked_and_unreachable_members_are_reported(harness: Harness) ->
     assert b is not None and (b.counts.sent, b.counts.blocked, b.status) == (1, 1, "done")
 
 
+def _tried(h: Harness, chat_id: int, text: str) -> int:
+    """How many times the bot tried to send `text` to the chat (answered or refused)."""
+    return sum(
+        1
+        for c in h.sim.calls
+        if c.method.lower() == "sendmessage"
+        and c.params.get("chat_id") == chat_id
+        and c.params.get("text") == text
+    )
+
+
+async def test_a_member_who_blocked_the_bot_is_skipped_until_they_unblock_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    org = sim_organizer(h)
+    ok = await sim_resident(h, 2001, "heyuan/1")
+    gone = await sim_resident(h, 2002, "heyuan/1", name="小李")
+    h.sim.block_bot(gone)  # Telegram tells the bot: my_chat_member, kicked, in the private chat
+    await h.process()
+    await _choose(h, "✉️ 私信给居民", "全社区", "所有人")
+    await h.send(org, "明天停电")
+    await h.press(org, "✅ 发送给 2 位")
+    await wait_deliveries(h.app, 10)
+    assert h.texts(ok)[-1] == "明天停电"
+    assert _tried(h, gone.id, "明天停电") == 0  # not sent at all: no 403, no rate slot used
+    report = h.last_text(org)
+    assert "已送达：1" in report and "屏蔽了机器人或未开启私聊：1" in report
+    assert "小李：已屏蔽" in report
+    # they unblock it (Restart): reachable again
+    h.sim.unblock_bot(gone)
+    await h.process()
+    await _choose(h, "✉️ 私信给居民", "全社区", "所有人")
+    await h.send(org, "后天恢复供电")
+    await h.press(org, "✅ 发送给 2 位")
+    await wait_deliveries(h.app, 10)
+    assert h.texts(gone)[-1] == "后天恢复供电"
+    second = await bc_db.get_broadcast(h.db, 2)
+    assert second is not None and (second.counts.sent, second.counts.blocked) == (2, 0)
+
+
+async def test_a_403_blocked_marks_the_member_for_next_time(harness: Harness) -> None:
+    """The block update was missed (the bot was down): the 403 is remembered, the next
+    broadcast skips them, and their /start after unblocking makes them reachable."""
+    h = harness
+    org = sim_organizer(h)
+    await sim_resident(h, 2001, "heyuan/1")
+    gone = await sim_resident(h, 2002, "heyuan/1", name="小李")
+    h.sim.block_bot(gone)
+    h.sim.take_updates()  # the update never reached the bot
+    for text in ("明天停电", "后天恢复供电"):
+        await _choose(h, "✉️ 私信给居民", "全社区", "所有人")
+        await h.send(org, text)
+        await h.press(org, "✅ 发送给 2 位")
+        await wait_deliveries(h.app, 10)
+    assert _tried(h, gone.id, "明天停电") == 1  # answered 403: remembered
+    assert _tried(h, gone.id, "后天恢复供电") == 0
+    await h.start(gone)  # Restart: my_chat_member (member), then /start
+    await _choose(h, "✉️ 私信给居民", "全社区", "所有人")
+    await h.send(org, "周末演练")
+    await h.press(org, "✅ 发送给 2 位")
+    await wait_deliveries(h.app, 10)
+    assert "周末演练" in h.texts(gone)
+
+
 async def test_non_organizer_and_group_chat_are_refused(harness: Harness) -> None:
     h = harness
     resident = await sim_resident(h, 2001, "heyuan/1")

@@ -12,7 +12,7 @@ from linli.core.community import Building, Community, Compound, NodeKind, Role
 from linli.core.members import Audience
 from linli.core.outcomes import Refused
 from linli.storage import broadcasts as bc_db
-from linli.storage.broadcasts import Broadcast, Recipient, Result
+from linli.storage.broadcasts import Broadcast, Delivery, Recipient, Result
 from linli.storage.db import Database
 from tests.support.broadcasts import bound_group, resident
 
@@ -116,12 +116,20 @@ async def test_create_once_per_key_and_never_for_nobody(db: Database) -> None:
     assert [tuple(r) for r in audit] == [("broadcast", f"broadcast:{created.id}")]
 
 
+async def _claim(db: Database, broadcast_id: int, after: int, limit: int) -> list[Delivery]:
+    rows = await bc_db.next_pending(db, broadcast_id, after, limit, NOW)
+    for row in rows:
+        assert await bc_db.claim(db, row.id, NOW)
+        assert not await bc_db.claim(db, row.id, NOW)  # claimed once only
+    return rows
+
+
 async def test_claim_record_resume_and_finish(db: Database) -> None:
     b = await _create(db)
-    first = await bc_db.claim_pending(db, b.id, 2, NOW)
+    first = await _claim(db, b.id, 0, 2)
     assert [d.chat_id for d in first] == [100, 101]
-    # a second claim never hands out the same rows
-    second = await bc_db.claim_pending(db, b.id, 2, NOW)
+    # reading on from the last row never hands out the same rows
+    second = await _claim(db, b.id, first[-1].id, 2)
     assert [d.chat_id for d in second] == [102, 103]
     await bc_db.record_results(
         db,
@@ -137,7 +145,7 @@ async def test_claim_record_resume_and_finish(db: Database) -> None:
     # the bot stops with second[1] in flight: after the restart it is failed, never resent
     assert await bc_db.interrupt_in_flight(db, b.id, NOW) == 1
     assert await bc_db.sending_broadcasts(db) == [b.id]
-    rest = await bc_db.claim_pending(db, b.id, 10, NOW)
+    rest = await _claim(db, b.id, 0, 10)
     assert sorted(d.chat_id for d in rest) == [102, 104]
     await bc_db.record_results(
         db, [Result(d.id, DeliveryStatus.SENT, message_id=1) for d in rest], NOW

@@ -1,4 +1,5 @@
-"""Group chats: the bot joining and leaving, /bind and /unbind, /start and /help in groups."""
+"""Group chats: the bot joining and leaving, /bind and /unbind, /start and /help in groups;
+and a member blocking or unblocking the bot in their private chat (the same update kind)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from linli.core.community import GRANTABLE_ROLES, Binding, Community, NodeKind, 
 from linli.core.members import parse_binding
 from linli.core.outcomes import Refused
 from linli.storage import groups as groups_db
+from linli.storage import members as members_db
 
 F = "g"
 _ROLE_ORDER = sorted(GRANTABLE_ROLES, key=lambda r: r.value)
@@ -47,12 +49,17 @@ def describe(binding: Binding | None, community: Community) -> dict[str, str]:
 
 
 async def on_my_chat_member(update: Update, context: LinliContext) -> None:
-    """The bot was added to or removed from a group: remember it, and say hello."""
+    """The bot was added to or removed from a group (remember it, say hello), or a member
+    blocked or unblocked it in their private chat (nothing is sent to them while blocked)."""
     change = update.my_chat_member
-    if change is None or change.chat.type == "private":
+    if change is None:
         return
     services = context.services
     status = change.new_chat_member.status
+    if change.chat.type == "private":
+        blocked = status in (ChatMember.BANNED, ChatMember.LEFT)
+        await members_db.set_blocked(services.db, change.chat.id, blocked, services.now())
+        return
     if status in (ChatMember.LEFT, ChatMember.BANNED):
         await groups_db.deactivate_group(services.db, change.chat.id, services.now())
         return

@@ -1,11 +1,14 @@
 """Delivering broadcasts; and the scheduler's weekly digest and daily backup.
 
 A confirmed broadcast is delivered by a background task of the Application
-(`start_delivery`): a few workers claim pending rows, send, and record each result as
-soon as it is known. The tick `resume_broadcasts` restarts the delivery of any broadcast
-still `sending` that no task in this process is delivering (after a restart): rows that
-were in flight when the bot stopped may have arrived, so they are marked failed
-("interrupted") and never sent again; every pending row is then sent exactly once.
+(`start_delivery`): a few workers take pending rows in order, wait for the rate limiter,
+claim the row (pending -> sending) only as its request leaves, send, and record each result
+as soon as it is known. Rows of members who blocked the bot are reported blocked without
+being sent. The tick `resume_broadcasts` restarts the delivery of any broadcast still
+`sending` that no task in this process is delivering (after a restart): rows that were in
+flight when the bot stopped may have arrived, so they are marked failed ("interrupted") and
+never sent again; every pending row is then sent exactly once. A row waiting for its turn
+in the rate limiter is still pending, so a crash then costs nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from telegram import Message
 from telegram.error import (
@@ -30,6 +34,7 @@ from telegram.error import (
 from linli.bot import exports_cli
 from linli.bot.context import LinliApp, LinliContext, Services
 from linli.bot.jobs import Tick
+from linli.bot.limits import Limiter, NotReleased, SendOptions
 from linli.core.broadcasts import (
     Counts,
     DeliveryStatus,
@@ -43,6 +48,7 @@ from linli.storage import broadcasts as bc_db
 from linli.storage import digest as digest_db
 from linli.storage import members as members_db
 from linli.storage.broadcasts import Broadcast, Delivery, Result
+from linli.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +94,28 @@ def retry_seconds(exc: RetryAfter) -> float:
     return max(seconds, MIN_RETRY_WAIT)
 
 
-async def _send(app: LinliApp, broadcast: Broadcast, chat_id: int) -> Message:
+Claim = Callable[[], Awaitable[bool]]
+
+
+async def _send(app: LinliApp, broadcast: Broadcast, chat_id: int, claim: Claim) -> Message:
+    """Send once; `claim` runs as the request leaves (after the rate limiter's wait)."""
+    limiter = cast(Any, app.bot).rate_limiter
+    if isinstance(limiter, Limiter):
+        extra: dict[str, Any] = {"rate_limit_args": SendOptions(retries=0, on_release=claim)}
+    else:  # no rate limiter (tests): the request leaves now
+        if not await claim():
+            raise NotReleased("claim")
+        extra = {}
     if broadcast.photo:
-        return await app.bot.send_photo(chat_id, broadcast.photo, caption=broadcast.text)
-    return await app.bot.send_message(chat_id, broadcast.text)
+        return await app.bot.send_photo(chat_id, broadcast.photo, caption=broadcast.text, **extra)
+    return await app.bot.send_message(chat_id, broadcast.text, **extra)
 
 
-async def send_one(app: LinliApp, broadcast: Broadcast, delivery: Delivery) -> tuple[Result, float]:
-    """One recipient: (sent | blocked (403) | failed (400, others) | pending again, seconds to wait).
+async def send_one(
+    app: LinliApp, broadcast: Broadcast, delivery: Delivery, claim: Claim
+) -> tuple[Result, float] | None:
+    """One recipient: (sent | blocked (403) | failed (400, others) | pending again, seconds to
+    wait), or None if it was not sent (`claim` said no: the bot is stopping).
 
     A 429 that gets past the rate limiter puts the row back to pending before the wait, so
     a stop during the wait leaves nothing in flight.
@@ -103,7 +123,9 @@ async def send_one(app: LinliApp, broadcast: Broadcast, delivery: Delivery) -> t
     chat_id = delivery.chat_id
     for _ in range(3):  # at most two hops for a group that became a supergroup
         try:
-            message = await _send(app, broadcast, chat_id)
+            message = await _send(app, broadcast, chat_id, claim)
+        except NotReleased:
+            return None
         except RetryAfter as exc:
             return Result(delivery.id, DeliveryStatus.PENDING), retry_seconds(exc)
         except ChatMigrated as exc:
@@ -141,13 +163,30 @@ async def deliver(app: LinliApp, broadcast_id: int) -> None:
     def stopping() -> bool:
         return was_running and not app.running
 
+    queue = PendingRows(db, broadcast_id, services)
+
     async def worker() -> None:
         while not stopping():
-            claimed = await bc_db.claim_pending(db, broadcast_id, 1, services.now())
-            if not claimed:
+            delivery = await queue.take()
+            if delivery is None:
                 return
-            result, wait = await send_one(app, broadcast, claimed[0])
+            claimed = False
+
+            async def claim(row: Delivery = delivery) -> bool:
+                """Run as the request leaves: claim the row then, once."""
+                nonlocal claimed
+                if not claimed and not stopping():
+                    claimed = await bc_db.claim(db, row.id, services.now())
+                return claimed
+
+            sent = await send_one(app, broadcast, delivery, claim)
+            if sent is None:
+                continue  # not sent (stopping, or taken): still pending, sent later or elsewhere
+            result, wait = sent
             await bc_db.record_results(db, [result], services.now())
+            await _note_blocked(services, delivery, result)
+            if result.status is DeliveryStatus.PENDING:
+                queue.again(delivery)
             if wait:
                 await sleeper(app)(wait)
             else:
@@ -165,6 +204,45 @@ async def deliver(app: LinliApp, broadcast_id: int) -> None:
     if await bc_db.finish(db, broadcast_id, services.now()):
         await show_progress(app, broadcast_id, final=True)
         await send_report(app, broadcast_id)
+
+
+class PendingRows:
+    """The broadcast's pending rows, handed out once each, in order, read in batches; a row
+    put back (a 429) is handed out again first."""
+
+    BATCH = 200
+
+    def __init__(self, db: Database, broadcast_id: int, services: Services) -> None:
+        self.db = db
+        self.broadcast_id = broadcast_id
+        self.services = services
+        self.rows: deque[Delivery] = deque()
+        self.after = 0
+        self.lock = asyncio.Lock()
+
+    async def take(self) -> Delivery | None:
+        async with self.lock:
+            if not self.rows:
+                batch = await bc_db.next_pending(
+                    self.db, self.broadcast_id, self.after, self.BATCH, self.services.now()
+                )
+                if batch:
+                    self.after = batch[-1].id
+                    self.rows.extend(batch)
+            return self.rows.popleft() if self.rows else None
+
+    def again(self, delivery: Delivery) -> None:
+        self.rows.appendleft(delivery)
+
+
+async def _note_blocked(services: Services, delivery: Delivery, result: Result) -> None:
+    """Telegram said this member blocked the bot: remember it, so nothing more is sent."""
+    if (
+        result.status is DeliveryStatus.BLOCKED
+        and delivery.member_id is not None
+        and "blocked by the user" in (result.reason or "")
+    ):
+        await members_db.set_blocked(services.db, delivery.chat_id, True, services.now())
 
 
 def audience_values_of(target: Target, services: Services) -> dict[str, Any]:
@@ -253,6 +331,11 @@ async def resume_broadcasts(context: LinliContext) -> None:
     for broadcast_id in await bc_db.sending_broadcasts(services.db):
         if is_delivering(app, broadcast_id):
             continue
+        limiter = cast(Any, app.bot).rate_limiter
+        if isinstance(limiter, Limiter):
+            # The process before a restart may have sent a second's worth just before it
+            # stopped: resume as if that second were full, so the first messages earn no 429.
+            limiter.assume_full()
         interrupted = await bc_db.interrupt_in_flight(services.db, broadcast_id, services.now())
         if interrupted:
             log.warning(

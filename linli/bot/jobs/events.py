@@ -42,8 +42,8 @@ async def send_due_reminders(context: LinliContext) -> None:
         ):
             continue
         member = await members_db.get_member(services.db, candidate.member_id)
-        if member is None or member.telegram_id is None:
-            continue
+        if member is None or member.telegram_id is None or member.blocked:
+            continue  # gone, or blocked the bot: nothing is sent to them
         locale = locale_of(member, services)
         markup = keyboard(
             [
