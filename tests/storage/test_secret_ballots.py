@@ -247,7 +247,8 @@ async def test_migration_moves_every_secret_ballot_into_its_box(
 ) -> None:
     path = tmp_path / "old.sqlite3"
     every = db_module.load_migrations()
-    monkeypatch.setattr(db_module, "load_migrations", lambda: [m for m in every if m.version < 8])
+    # Every migration but 0008 (later ones add what today's code reads, e.g. members.blocked_at).
+    monkeypatch.setattr(db_module, "load_migrations", lambda: [m for m in every if m.version != 8])
     old = await Database.open(path)
     organizer = await resident(old, 1000, "主任")
     voters = [await resident(old, 100 + i, unit=str(i // 2)) for i in range(30)]
