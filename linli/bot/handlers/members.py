@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from linli.bot import callbacks, flows
-from linli.bot.commands import CommandSpec
+from linli.bot.commands import CommandSpec, installed, publish_organizer_commands
 from linli.bot.common import (
     Actor,
     answer,
@@ -62,9 +62,9 @@ async def on_start(update: Update, context: LinliContext) -> None:
         return
     await members_db.set_private_chat(context.services.db, actor.member.id, True)
     if actor.is_organizer:
-        from linli.bot.app import publish_organizer_commands  # the app lists this module
-
-        await publish_organizer_commands(context.bot, context.services, actor.user.id)
+        await publish_organizer_commands(
+            context.bot, context.services, installed(context), actor.user.id
+        )
     intent = parse_start_payload(context.args[0] if context.args else None)
     if intent.kind == "checkin":
         from linli.bot.handlers import events
