@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from linli.bot import flows, outbox
+from linli.bot import deeplinks, flows, outbox
 from linli.bot.commands import (
     CommandSpec,
     command_list,
@@ -77,6 +77,14 @@ FEATURES = (
     exports,
     help,  # /help lists every feature's commands, so it reads them all
 )
+
+
+# /start links that belong to other features: the members' /start hands them over.
+START_LINKS = {
+    "checkin": deeplinks.DeepLink(events.checkin_from_link, joined_only=True),
+    "report": deeplinks.DeepLink(deeplinks.without_arg(hazards.start_report), joined_only=True),
+    "treehole": deeplinks.DeepLink(deeplinks.without_arg(treehole.start_treehole)),
+}
 
 
 def all_commands() -> list[CommandSpec]:
@@ -300,6 +308,7 @@ def build_application(
     app.bot_data["services"] = services
     app.bot_data[RECENT] = RecentIds()
     install(app.bot_data, all_commands())  # for /help and an organizer's /start
+    deeplinks.install(app.bot_data, START_LINKS)
     for group, handler in handler_table():
         app.add_handler(handler, group=group)
     app.add_error_handler(on_error)
