@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from linli.core.community import Binding, Building, Community, NodeKind, Role
+from linli.core.community import GRANTABLE_ROLES, Binding, Building, Community, NodeKind, Role
 from linli.core.outcomes import Refused
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("zh-CN", "en")
@@ -363,3 +363,43 @@ def parse_binding(args: list[str], community: Community, chat_id: int) -> Bindin
     if role is None:
         return Refused("unknown_role", {"value": rest})
     return Binding(chat_id, kind, role.value)
+
+
+# The /bind menu: a kind, then (except for the whole community) one of its targets by index.
+BIND_ROLES: tuple[Role, ...] = tuple(sorted(GRANTABLE_ROLES, key=lambda r: r.value))
+BIND_BACK = "back"
+
+
+@dataclass(frozen=True, slots=True)
+class BindMenu:
+    """What the /bind menu shows: the kinds (kind None), or the targets of one kind."""
+
+    kind: NodeKind | None = None
+
+
+def choose_bind_kind(choice: str, chat_id: int) -> BindMenu | Binding | None:
+    """A kind pressed in the /bind menu: the whole community binds at once, another kind asks
+    for its target, "back" shows the kinds again; anything else is None."""
+    if choice == BIND_BACK:
+        return BindMenu()
+    if choice == NodeKind.COMMUNITY.value:
+        return Binding(chat_id, NodeKind.COMMUNITY, "")
+    if choice in {k.value for k in NodeKind}:
+        return BindMenu(NodeKind(choice))
+    return None
+
+
+def choose_bind_target(
+    kind: str, first: int, second: int, community: Community, chat_id: int
+) -> Binding | None:
+    """A target pressed in the /bind menu: a compound (first), a building (compound first,
+    building second) or a role team (first, in `BIND_ROLES`); None if it does not exist."""
+    if kind == "compound" and 0 <= first < len(community.compounds):
+        return Binding(chat_id, NodeKind.COMPOUND, community.compounds[first].id)
+    if kind == "building" and 0 <= first < len(community.compounds):
+        buildings = community.compounds[first].buildings
+        if 0 <= second < len(buildings):
+            return Binding(chat_id, NodeKind.BUILDING, buildings[second].id)
+    if kind == "role" and 0 <= first < len(BIND_ROLES):
+        return Binding(chat_id, NodeKind.ROLE, BIND_ROLES[first].value)
+    return None
