@@ -15,7 +15,8 @@ def all_ticks() -> list[Tick]:
     """The ordered table of scheduled work.
 
     Imported late only while some job modules (events, hazards, polls, rankings) still import
-    their feature's handlers: a top-level import here would make every handler load the jobs."""
+    their feature's handlers: at the top, a handler that imports a job module (broadcasts)
+    would load other features' handlers through this package."""
     from linli.bot.jobs import broadcasts, digest, events, hazards, polls, rankings, system
 
     return [
