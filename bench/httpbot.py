@@ -24,8 +24,8 @@ from telegram import Update
 
 from bench.echo import build_echo
 from linli.bot.app import build_application
-from linli.bot.cli import open_services
 from linli.bot.config import load_config
+from linli.bot.runner import open_services
 
 
 async def serve(args: argparse.Namespace) -> dict[str, Any]:

@@ -7,14 +7,7 @@ import logging
 from collections import deque
 from typing import Any, cast
 
-from telegram import (
-    Bot,
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    Update,
-)
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -29,8 +22,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from linli.bot import flows, outbox
-from linli.bot.commands import CommandSpec
+from linli.bot import deeplinks, flows, outbox
+from linli.bot.commands import (
+    CommandSpec,
+    command_list,
+    install,
+    languages,
+    publish_organizer_commands,
+)
 from linli.bot.common import stale_button
 from linli.bot.context import LinliApp, LinliContext, Services
 from linli.bot.handlers import (
@@ -53,10 +52,7 @@ from linli.bot.jobs import run_ticks
 from linli.bot.limits import Limiter
 from linli.bot.ordering import PerSenderUpdateProcessor
 from linli.bot.outbox import LinliBot
-from linli.bot.render import Renderer
 from linli.bot.transport import AiohttpRequest
-from linli.core.community import Role
-from linli.core.members import SUPPORTED_LOCALES
 from linli.storage import members as members_db
 from linli.storage import outbox as outbox_db
 from linli.storage import updates as updates_db
@@ -81,6 +77,14 @@ FEATURES = (
     exports,
     help,  # /help lists every feature's commands, so it reads them all
 )
+
+
+# /start links that belong to other features: the members' /start hands them over.
+START_LINKS = {
+    "checkin": deeplinks.DeepLink(events.checkin_from_link, joined_only=True),
+    "report": deeplinks.DeepLink(deeplinks.without_arg(hazards.start_report), joined_only=True),
+    "treehole": deeplinks.DeepLink(deeplinks.without_arg(treehole.start_treehole)),
+}
 
 
 def all_commands() -> list[CommandSpec]:
@@ -201,58 +205,25 @@ async def on_error(update: object, context: LinliContext) -> None:
         log.warning("could not tell the organizers' group about the error")
 
 
-def command_list(
-    renderer: Renderer, locale: str, *, group: bool, organizer: bool
-) -> list[BotCommand]:
-    """The menu for one scope and language."""
-    chosen = [
-        s
-        for s in all_commands()
-        if (s.group if group else s.private)
-        and (s.role is None or (organizer and s.role is Role.ORGANIZER))
-    ]
-    return [BotCommand(s.name, renderer.label(locale, s.label_key)[:256]) for s in chosen]
-
-
-def _languages(default: str) -> list[tuple[str, str | None]]:
-    """(locale, language_code) pairs to publish: each language, and the default for the rest."""
-    pairs: list[tuple[str, str | None]] = []
-    for locale in SUPPORTED_LOCALES:
-        code = locale.split("-")[0]
-        pairs.append((locale, code))
-        if locale == default:
-            pairs.append((locale, None))
-    return pairs
-
-
-async def publish_organizer_commands(bot: Bot, services: Services, chat_id: int) -> None:
-    """An organizer's own menu (their private chat), with the organizer commands."""
-    for locale, lang in _languages(services.config.community.default_locale):
-        await bot.set_my_commands(
-            command_list(services.renderer, locale, group=False, organizer=True),
-            scope=BotCommandScopeChat(chat_id),
-            language_code=lang,
-        )
-
-
 async def publish_commands(app: LinliApp) -> None:
     """set_my_commands per scope (private chats, groups, each organizer) and language."""
     services: Services = app.bot_data["services"]
     renderer = services.renderer
-    for locale, lang in _languages(services.config.community.default_locale):
+    specs = all_commands()
+    for locale, lang in languages(services.config.community.default_locale):
         await app.bot.set_my_commands(
-            command_list(renderer, locale, group=False, organizer=False),
+            command_list(specs, renderer, locale, group=False, organizer=False),
             scope=BotCommandScopeAllPrivateChats(),
             language_code=lang,
         )
         await app.bot.set_my_commands(
-            command_list(renderer, locale, group=True, organizer=False),
+            command_list(specs, renderer, locale, group=True, organizer=False),
             scope=BotCommandScopeAllGroupChats(),
             language_code=lang,
         )
     for organizer in services.config.organizers.user_ids:
         try:
-            await publish_organizer_commands(app.bot, services, organizer)
+            await publish_organizer_commands(app.bot, services, specs, organizer)
         except TelegramError:
             # Not reachable until they open a chat with the bot; /start publishes it then.
             log.info("organizer %s has not opened a chat with the bot yet", organizer)
@@ -331,6 +302,8 @@ def build_application(
     app = cast(LinliApp, builder.bot(bot).application_class(LinliApplication).build())
     app.bot_data["services"] = services
     app.bot_data[RECENT] = RecentIds()
+    install(app.bot_data, all_commands())  # for /help and an organizer's /start
+    deeplinks.install(app.bot_data, START_LINKS)
     for group, handler in handler_table():
         app.add_handler(handler, group=group)
     app.add_error_handler(on_error)

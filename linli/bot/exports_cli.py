@@ -15,6 +15,7 @@ from linli.core.clock import system_clock
 from linli.core.exports import Format, Open311Names, file_name, parse_since
 from linli.core.hazards import Category
 from linli.core.outcomes import Refused
+from linli.storage import backup as backup_db
 from linli.storage import exports as exports_db
 from linli.storage.db import Database
 
@@ -117,28 +118,6 @@ def backup_target(path: Path, stamp: str) -> Path:
     return path / f"linli-{stamp}.sqlite3" if path.is_dir() else path
 
 
-def _verify_and_place(partial: Path, target: Path) -> int:
-    check = sqlite3.connect(partial)
-    try:
-        verdict = check.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        check.close()
-    if verdict != "ok":
-        partial.unlink(missing_ok=True)
-        raise RuntimeError(f"the copy failed its integrity check: {verdict}")
-    partial.replace(target)
-    return target.stat().st_size
-
-
-async def backup(db: Database, target: Path) -> int:
-    """Copy the live database to `target` (written next to it, then renamed: never half a file);
-    returns its size. Raises RuntimeError if the copy fails SQLite's integrity check."""
-    partial = target.with_name(target.name + ".partial")
-    await asyncio.to_thread(partial.unlink, missing_ok=True)
-    await db.backup_to(partial)
-    return await asyncio.to_thread(_verify_and_place, partial, target)
-
-
 def run_backup(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if not config.database_path.exists():
@@ -153,7 +132,7 @@ def run_backup(args: argparse.Namespace) -> int:
     async def copy() -> int:
         db = await Database.open(config.database_path, migrate=False)
         try:
-            return await backup(db, target)
+            return await backup_db.backup(db, target)
         finally:
             await db.close()
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from linli.core.community import Binding, Building, Community, NodeKind, Role
+from linli.core.community import GRANTABLE_ROLES, Binding, Building, Community, NodeKind, Role
 from linli.core.outcomes import Refused
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("zh-CN", "en")
@@ -51,8 +53,6 @@ class Member:
         return Role.ORGANIZER in self.roles
 
     def with_roles(self, extra: frozenset[Role]) -> Member:
-        from dataclasses import replace
-
         return replace(self, roles=self.roles | extra)
 
 
@@ -181,6 +181,157 @@ def parse_start_payload(payload: str | None) -> StartIntent:
     return StartIntent("unknown")
 
 
+class JoinStep(StrEnum):
+    """Where a newcomer is in joining (a member changing language or home walks part of it)."""
+
+    LANGUAGE = "language"
+    COMPOUND = "compound"
+    BUILDING = "building"
+    UNIT = "unit"
+    PRIVACY = "privacy"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDraft:
+    """The joining flow: each choice gives the next state, or None when it does not fit.
+
+    language -> (a rider: privacy) | compound -> building -> unit -> privacy -> joined;
+    "back" from building or unit returns to compound; staff (an organizer who has not
+    joined) go from compound straight to privacy, with no household. Kept as JSON between
+    messages (`to_data`/`from_data`, the same keys as before it was typed).
+    """
+
+    step: JoinStep = JoinStep.LANGUAGE
+    rider: bool = False  # joined through the rider link: no home, the mobile reporter role
+    referrer: int | None = None  # the member whose invite link brought them
+    language_only: bool = False  # a member changing their language from /me
+    staff: bool = False
+    compound: int | None = None  # index in the community's compounds
+    building: str | None = None
+    unit: str | None = None
+
+    @classmethod
+    def start(cls, intent: StartIntent, referrer: int | None) -> JoinDraft:
+        return cls(rider=intent.kind == "rider", referrer=referrer)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "rider": self.rider,
+            "referrer": self.referrer,
+            "language_only": self.language_only,
+            "staff": self.staff,
+            "compound": self.compound,
+            "building": self.building,
+            "unit": self.unit,
+        }
+
+    @classmethod
+    def from_data(cls, step: str, data: Mapping[str, Any]) -> JoinDraft | None:
+        """The draft at `step`, or None if the step is not one of joining's."""
+        if step not in {s.value for s in JoinStep}:
+            return None
+
+        def optional(key: str, kind: type[int] | type[str]) -> Any:
+            value = data.get(key)
+            return kind(value) if value is not None else None
+
+        return cls(
+            step=JoinStep(step),
+            rider=bool(data.get("rider")),
+            referrer=optional("referrer", int),
+            language_only=bool(data.get("language_only")),
+            staff=bool(data.get("staff")),
+            compound=optional("compound", int),
+            building=optional("building", str),
+            unit=optional("unit", str),
+        )
+
+    @property
+    def without_home(self) -> bool:
+        """Joining with no household (a rider, or staff): the privacy notice says so."""
+        return self.rider or self.staff
+
+    def after_language(self) -> JoinDraft | None:
+        """The next step once the language is set; None when only the language was changing."""
+        if self.language_only:
+            return None
+        return replace(self, step=JoinStep.PRIVACY if self.rider else JoinStep.COMPOUND)
+
+    def choose_compound(self, index: int, community: Community) -> JoinDraft | None:
+        if not 0 <= index < len(community.compounds):
+            return None
+        return replace(self, step=JoinStep.BUILDING, compound=index)
+
+    def choose_building(self, compound: int, index: int, community: Community) -> JoinDraft | None:
+        """A building of the compound chosen before (a button from another compound: None)."""
+        if compound != self.compound or not 0 <= compound < len(community.compounds):
+            return None
+        buildings = community.compounds[compound].buildings
+        if not 0 <= index < len(buildings):
+            return None
+        return replace(self, step=JoinStep.UNIT, building=buildings[index].id)
+
+    def back(self) -> JoinDraft:
+        return replace(self, step=JoinStep.COMPOUND)
+
+    def as_staff(self) -> JoinDraft:
+        return replace(self, step=JoinStep.PRIVACY, staff=True)
+
+    def with_unit(self, unit: str) -> JoinDraft:
+        return replace(self, step=JoinStep.PRIVACY, unit=unit)
+
+
+def may_join_as_staff(member: Member) -> bool:
+    """An organizer who has not joined may join as community staff, with no home."""
+    return member.is_organizer and not member.joined
+
+
+def verified_on_joining(member: Member, mode: Verification) -> bool:
+    """With no verification asked for, a household is verified as it joins."""
+    return member.household_id is not None and mode is Verification.NONE
+
+
+def verification_asked(member: Member, mode: Verification, first_time: bool) -> bool:
+    """A household joining for the first time is announced to whoever verifies it."""
+    return first_time and member.household_id is not None and mode is not Verification.NONE
+
+
+def check_verify(actor: Member, target: Member | None, mode: Verification) -> Refused | None:
+    """Why `actor` may not verify `target`'s household now, or None."""
+    if target is None or target.household_id is None:
+        return Refused("unknown_member")
+    if not can_verify(actor, target, mode):
+        return Refused("not_allowed_verify")
+    return None
+
+
+def pending_scope(actor: Member) -> str | Refused | None:
+    """Whose households `actor` sees waiting: all (None), their building's, or none (Refused)."""
+    if actor.is_organizer:
+        return None
+    if not actor.has(Role.BUILDING_LEADER):
+        return Refused("not_allowed_verify")
+    return actor.building_id
+
+
+def parse_role_change(args: list[str], *, grant: bool) -> tuple[str, Role] | Refused:
+    """`/grant <user> <role>` or `/revoke <user> <role>`: (who, role), or why not."""
+    if len(args) != 2:
+        return Refused("role_usage", {"grant": grant})
+    role = parse_role(args[1])
+    if role is None:
+        return Refused("unknown_role", {"value": args[1][:32]})
+    return args[0], role
+
+
+def check_role_change(target: Member | None, role: Role, *, grant: bool) -> Refused | None:
+    if target is None:
+        return Refused("unknown_member")
+    if grant and role is Role.BUILDING_LEADER and target.building_id is None:
+        return Refused("leader_needs_building")
+    return None
+
+
 def parse_role(text: str) -> Role | None:
     """A grantable role by its name ("volunteer", "building_leader", ...), else None."""
     try:
@@ -213,3 +364,43 @@ def parse_binding(args: list[str], community: Community, chat_id: int) -> Bindin
     if role is None:
         return Refused("unknown_role", {"value": rest})
     return Binding(chat_id, kind, role.value)
+
+
+# The /bind menu: a kind, then (except for the whole community) one of its targets by index.
+BIND_ROLES: tuple[Role, ...] = tuple(sorted(GRANTABLE_ROLES, key=lambda r: r.value))
+BIND_BACK = "back"
+
+
+@dataclass(frozen=True, slots=True)
+class BindMenu:
+    """What the /bind menu shows: the kinds (kind None), or the targets of one kind."""
+
+    kind: NodeKind | None = None
+
+
+def choose_bind_kind(choice: str, chat_id: int) -> BindMenu | Binding | None:
+    """A kind pressed in the /bind menu: the whole community binds at once, another kind asks
+    for its target, "back" shows the kinds again; anything else is None."""
+    if choice == BIND_BACK:
+        return BindMenu()
+    if choice == NodeKind.COMMUNITY.value:
+        return Binding(chat_id, NodeKind.COMMUNITY, "")
+    if choice in {k.value for k in NodeKind}:
+        return BindMenu(NodeKind(choice))
+    return None
+
+
+def choose_bind_target(
+    kind: str, first: int, second: int, community: Community, chat_id: int
+) -> Binding | None:
+    """A target pressed in the /bind menu: a compound (first), a building (compound first,
+    building second) or a role team (first, in `BIND_ROLES`); None if it does not exist."""
+    if kind == "compound" and 0 <= first < len(community.compounds):
+        return Binding(chat_id, NodeKind.COMPOUND, community.compounds[first].id)
+    if kind == "building" and 0 <= first < len(community.compounds):
+        buildings = community.compounds[first].buildings
+        if 0 <= second < len(buildings):
+            return Binding(chat_id, NodeKind.BUILDING, buildings[second].id)
+    if kind == "role" and 0 <= first < len(BIND_ROLES):
+        return Binding(chat_id, NodeKind.ROLE, BIND_ROLES[first].value)
+    return None

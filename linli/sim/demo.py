@@ -43,6 +43,7 @@ from typing import Any, TextIO
 
 from linli.bot import limits
 from linli.bot.config import Config, parse_config
+from linli.bot.runner import serve
 from linli.sim.core import SentMessage, SimError, Simulator
 from linli.sim.entities import Entity
 from linli.sim.harness import deep_merge, example_config_data
@@ -392,8 +393,6 @@ async def settle(sim: Simulator, deadline: float = SETTLE_LIMIT_SECONDS) -> None
 
 
 async def _run(script: str | None, out: TextIO, color: bool) -> int:
-    from linli.bot.cli import serve
-
     sim = Simulator(DEMO_TOKEN, bot_username="linli_demo_bot")
     populate(sim)
     stop = asyncio.Event()

@@ -22,8 +22,8 @@ from linli.core.members import Audience
 from linli.core.outcomes import Refused, RefusedError
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
-from linli.storage.members import audit
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from linli.core.events import (
 from linli.core.members import Audience
 from linli.core.outcomes import Refused, RefusedError
 from linli.storage import members as members_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
 
 # --- Rows ------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ async def create_events(
                     to_iso(now),
                 ),
             )
-        await members_db.audit(
+        await audit(
             tx, by, "event_create", f"series:{draft.token}", f"{len(plan)} x {draft.title}", now
         )
         rows = await tx.fetchall(
@@ -434,7 +435,7 @@ async def reschedule_event(
             before = {"starts_at": to_iso(event.starts_at), "ends_at": to_iso(event.ends_at)}
             told = await _notify_all(tx, event_id, "rescheduled", before, now)
             await _mark_cards_dirty(tx, event_id)
-            await members_db.audit(
+            await audit(
                 tx,
                 by,
                 "event_reschedule",
@@ -466,7 +467,7 @@ async def move_event(
             )
             told = await _notify_all(tx, event_id, "moved", {"place": event.place}, now)
             await _mark_cards_dirty(tx, event_id)
-            await members_db.audit(tx, by, "event_move", f"event:{event_id}", place, now)
+            await audit(tx, by, "event_move", f"event:{event_id}", place, now)
             return Changed(await _event_in(tx, event_id), told)
     except RefusedError as exc:
         return exc.refused
@@ -487,7 +488,7 @@ async def cancel_event(db: Database, event_id: int, by: int, now: datetime) -> C
             )
             told = await _notify_all(tx, event_id, "cancelled", {}, now)
             await _mark_cards_dirty(tx, event_id)
-            await members_db.audit(tx, by, "event_cancel", f"event:{event_id}", event.title, now)
+            await audit(tx, by, "event_cancel", f"event:{event_id}", event.title, now)
             return Changed(await _event_in(tx, event_id), told)
     except RefusedError as exc:
         return exc.refused

@@ -8,8 +8,8 @@ from datetime import datetime
 from linli.core.clock import to_iso
 from linli.core.community import Binding, Community, NodeKind
 from linli.core.members import Audience
+from linli.storage.audit import audit
 from linli.storage.db import Database, Tx
-from linli.storage.members import audit
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from linli.core.clock import from_iso, to_iso
 from linli.core.community import Role
 from linli.core.members import Member, new_referral_code
 from linli.core.points import EarnRules
+from linli.storage import points as points_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
 
 _SELECT = """
@@ -140,8 +142,6 @@ async def set_home(
 ) -> Member:
     """Move the member into a household (created on first mention); a move clears verification.
     Their ranking scores move with them (household boards sum current members)."""
-    from linli.storage import points as points_db  # the ledger is a sibling module
-
     async with db.transaction() as tx:
         await tx.execute(
             "INSERT OR IGNORE INTO households (building_id, unit, created_at) VALUES (?, ?, ?)",
@@ -191,8 +191,6 @@ async def verify(
 
     Returns (verified now, referral points credited); (False, 0) if they already were.
     """
-    from linli.storage import points as points_db  # the ledger is a sibling module
-
     async with db.transaction() as tx:
         changed = await tx.rowcount(
             "UPDATE members SET verified = 1, verified_by = ?, verified_at = ?"
@@ -261,8 +259,6 @@ async def set_rank_optout(db: Database, member_id: int, optout: bool) -> None:
 async def forget(db: Database, member_id: int, now: datetime) -> None:
     """Delete the member's personal data; the row stays, anonymous, so ledgers still add up.
     Their ranking scores leave their household's."""
-    from linli.storage import points as points_db  # the ledger is a sibling module
-
     async with db.transaction() as tx:
         old_household = await tx.scalar(
             "SELECT household_id FROM members WHERE id = ?", (member_id,)
@@ -310,16 +306,6 @@ async def all_members(db: Database | Tx) -> list[Member]:
 async def household_members(db: Database | Tx, household_id: int) -> list[Member]:
     rows = await db.fetchall(_SELECT + " WHERE m.household_id = ? ORDER BY m.id", (household_id,))
     return [member_from_row(r) for r in rows]
-
-
-async def audit(
-    tx: Tx, actor_id: int | None, action: str, subject: str, detail: str, now: datetime
-) -> None:
-    await tx.execute(
-        "INSERT INTO audit_log (actor_id, action, subject, detail, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (actor_id, action, subject, detail, to_iso(now)),
-    )
 
 
 async def pending_verification(db: Database | Tx, building_id: str | None = None) -> list[Member]:

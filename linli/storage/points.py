@@ -25,8 +25,8 @@ from linli.core.points import (
     local_day,
     period_labels,
 )
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
-from linli.storage.members import audit
 
 ALL_TIME = Period.ALL.value  # household_period's all-time row ("all")
 

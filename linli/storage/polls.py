@@ -41,6 +41,7 @@ from linli.core.polls import (
 )
 from linli.storage import members as members_db
 from linli.storage import proposals as proposals_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
 
 
@@ -172,7 +173,7 @@ async def create_poll(
         )
         if proposal_id is not None:
             await proposals_db.mark_opened(tx, proposal_id, poll_id, created_by, now)
-        await members_db.audit(tx, created_by, "poll_create", f"poll:{poll_id}", draft.title, now)
+        await audit(tx, created_by, "poll_create", f"poll:{poll_id}", draft.title, now)
         poll = await get_poll(tx, poll_id)
     assert poll is not None
     return poll, True
@@ -452,7 +453,7 @@ async def set_outcome(
             "UPDATE polls SET outcome = ?, outcome_by = ?, outcome_at = ? WHERE id = ?",
             (statement, by, to_iso(now), poll_id),
         )
-        await members_db.audit(tx, by, "poll_outcome", f"poll:{poll_id}", statement[:200], now)
+        await audit(tx, by, "poll_outcome", f"poll:{poll_id}", statement[:200], now)
         updated = await get_poll(tx, poll_id)
     assert updated is not None
     return updated

@@ -16,7 +16,7 @@ from linli.core.proposals import (
     decide_cosign,
     decide_decision,
 )
-from linli.storage import members as members_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
 
 _SELECT = (
@@ -152,9 +152,7 @@ async def decline(
             " decided_at = ? WHERE id = ?",
             (reason, actor.id, to_iso(now), proposal_id),
         )
-        await members_db.audit(
-            tx, actor.id, "proposal_decline", f"proposal:{proposal_id}", reason[:200], now
-        )
+        await audit(tx, actor.id, "proposal_decline", f"proposal:{proposal_id}", reason[:200], now)
         updated = await get_proposal(tx, proposal_id)
     assert updated is not None
     return updated

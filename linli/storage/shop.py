@@ -12,8 +12,8 @@ from linli.core.clock import from_iso, to_iso
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.shop import Item, ItemEdit, Order, OrderStatus, Redemption, new_pickup_code
 from linli.storage import points as points_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
-from linli.storage.members import audit
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from linli.core.timebank import (
     within_floor,
 )
 from linli.storage import points as points_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
-from linli.storage.members import audit
 
 Check = Callable[[ServiceLog | None, int, bool], Refused | None]
 

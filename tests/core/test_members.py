@@ -9,10 +9,16 @@ from linli.core.community import Binding, Building, Community, Compound, NodeKin
 from linli.core.members import (
     UNIT_MAX_CHARS,
     Audience,
+    BindMenu,
+    JoinDraft,
+    JoinStep,
     Member,
+    StartIntent,
     Verification,
     can_triage_building,
     can_verify,
+    choose_bind_kind,
+    choose_bind_target,
     clean_unit,
     parse_binding,
     parse_role,
@@ -104,4 +110,45 @@ def test_audience_membership_and_groups() -> None:
     assert Audience(NodeKind.ROLE, "volunteer").includes(member("hy/2", Role.VOLUNTEER), COMMUNITY)
     assert Audience.decode(Audience(NodeKind.BUILDING, "hy/1").encode()) == Audience(
         NodeKind.BUILDING, "hy/1"
+    )
+
+
+def test_joining_walks_its_steps_and_refuses_what_does_not_fit() -> None:
+    join = JoinDraft.start(StartIntent("referral", "ab12"), referrer=7)
+    assert (join.step, join.referrer, join.rider) == (JoinStep.LANGUAGE, 7, False)
+    at_compound = join.after_language()
+    assert at_compound is not None and at_compound.step is JoinStep.COMPOUND
+    assert at_compound.choose_compound(2, COMMUNITY) is None  # only two compounds
+    at_building = at_compound.choose_compound(0, COMMUNITY)
+    assert at_building is not None and at_building.step is JoinStep.BUILDING
+    assert at_building.choose_building(1, 0, COMMUNITY) is None  # another compound's button
+    at_unit = at_building.choose_building(0, 1, COMMUNITY)
+    assert at_unit is not None and (at_unit.step, at_unit.building) == (JoinStep.UNIT, "hy/2")
+    assert at_unit.back().step is JoinStep.COMPOUND
+    assert at_unit.with_unit("3-201").step is JoinStep.PRIVACY
+    rider = JoinDraft.start(StartIntent("rider"), None).after_language()
+    assert rider is not None and rider.step is JoinStep.PRIVACY and rider.without_home
+    assert JoinDraft(language_only=True).after_language() is None
+
+
+def test_a_join_draft_reads_back_what_it_wrote_and_drafts_kept_before_it_was_typed() -> None:
+    draft = JoinDraft(JoinStep.UNIT, referrer=3, compound=0, building="hy/1")
+    assert JoinDraft.from_data(draft.step.value, draft.to_data()) == draft
+    # A draft saved by the untyped flow (only the keys it had set) still reads.
+    old = JoinDraft.from_data("building", {"rider": False, "referrer": None, "compound": 1})
+    assert old == JoinDraft(JoinStep.BUILDING, compound=1)
+    assert JoinDraft.from_data("category", {}) is None
+
+
+def test_the_bind_menu_resolves_kinds_and_targets() -> None:
+    assert choose_bind_kind("community", -5) == Binding(-5, NodeKind.COMMUNITY, "")
+    assert choose_bind_kind("building", -5) == BindMenu(NodeKind.BUILDING)
+    assert choose_bind_kind("back", -5) == BindMenu()
+    assert choose_bind_kind("king", -5) is None
+    assert choose_bind_target("building", 1, 0, COMMUNITY, -5) == Binding(
+        -5, NodeKind.BUILDING, "lh/A"
+    )
+    assert choose_bind_target("building", 1, 1, COMMUNITY, -5) is None
+    assert choose_bind_target("compound", 0, 0, COMMUNITY, -5) == Binding(
+        -5, NodeKind.COMPOUND, "hy"
     )

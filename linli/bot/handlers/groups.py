@@ -5,47 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import ChatMember, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram import Chat, ChatMember, Update
+from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
-from linli.bot import callbacks
+from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
-from linli.bot.common import (
-    answer,
-    building_label,
-    deep_link,
-    edit,
-    keyboard,
-    label,
-    load_actor,
-    refuse,
-    reply,
-    scope_names,
-    text,
-)
+from linli.bot.common import Actor, answer, deep_link, edit_card, load_actor, refuse, reply, text
 from linli.bot.context import LinliContext
-from linli.core.community import GRANTABLE_ROLES, Binding, Community, NodeKind, Role
-from linli.core.members import parse_binding
+from linli.bot.views import groups as views
+from linli.core.community import Binding, Role
+from linli.core.members import choose_bind_kind, choose_bind_target, parse_binding
 from linli.core.outcomes import Refused
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
-
-F = "g"
-_ROLE_ORDER = sorted(GRANTABLE_ROLES, key=lambda r: r.value)
-
-
-def describe(binding: Binding | None, community: Community) -> dict[str, str]:
-    """What a template needs to name a binding (or that there is none)."""
-    if binding is None:
-        return {"kind": "none", "name": "", "compound": ""}
-    return scope_names(binding.kind, binding.target, community)
 
 
 async def on_my_chat_member(update: Update, context: LinliContext) -> None:
@@ -97,48 +69,8 @@ async def on_group_start(update: Update, context: LinliContext) -> None:
         actor.locale,
         "groups/start_in_group",
         link=deep_link(context),
-        bound=describe(binding, context.services.community),
+        bound=views.describe(binding, context.services.community),
     )
-
-
-def _kinds_keyboard(context: LinliContext, locale: str) -> Any:
-    rows = [
-        [(label(context, locale, f"groups.kind_{k.value}"), callbacks.pack(F, "k", k.value))]
-        for k in NodeKind
-    ]
-    return keyboard(rows)
-
-
-def _targets_keyboard(context: LinliContext, locale: str, kind: NodeKind) -> Any:
-    community = context.services.community
-    rows: list[list[tuple[str, str]]] = []
-    if kind is NodeKind.COMPOUND:
-        rows = [
-            [(c.title(locale), callbacks.pack(F, "b", "compound", ci, 0))]
-            for ci, c in enumerate(community.compounds)
-        ]
-    elif kind is NodeKind.BUILDING:
-        for ci, c in enumerate(community.compounds):
-            row = [
-                (
-                    building_label(context.services, locale, b.id),
-                    callbacks.pack(F, "b", "building", ci, bi),
-                )
-                for bi, b in enumerate(c.buildings)
-            ]
-            rows += [row[i : i + 3] for i in range(0, len(row), 3)]
-    elif kind is NodeKind.ROLE:
-        rows = [
-            [
-                (
-                    label(context, locale, f"groups.role_{r.value}"),
-                    callbacks.pack(F, "b", "role", ri, 0),
-                )
-            ]
-            for ri, r in enumerate(_ROLE_ORDER)
-        ]
-    rows.append([(label(context, locale, "groups.back"), callbacks.pack(F, "k", "back"))])
-    return keyboard(rows)
 
 
 async def on_bind(update: Update, context: LinliContext) -> None:
@@ -154,13 +86,8 @@ async def on_bind(update: Update, context: LinliContext) -> None:
         await refuse(update, context, actor.locale, Refused("groups_only"), "groups")
         return
     if not context.args:
-        await reply(
-            update,
-            context,
-            actor.locale,
-            "groups/bind_choose",
-            _kinds_keyboard(context, actor.locale),
-        )
+        markup = views.kinds_markup(context, actor.locale)
+        await reply(update, context, actor.locale, "groups/bind_choose", markup)
         return
     binding = parse_binding(list(context.args), context.services.community, chat.id)
     if isinstance(binding, Refused):
@@ -176,77 +103,61 @@ async def _bind(
     assert chat is not None
     services = context.services
     await groups_db.bind_group(services.db, chat.id, chat.title or "", binding, by, services.now())
-    body = text(context, locale, "groups/bound", bound=describe(binding, services.community))
+    body = text(context, locale, "groups/bound", bound=views.describe(binding, services.community))
     if update.callback_query is not None:
         await answer(update, context, locale)
-        await edit(update.callback_query, body)
+        await edit_card(update, body)
     else:
         await context.bot.send_message(chat.id, body)
 
 
-async def on_bind_button(update: Update, context: LinliContext) -> None:
-    """The /bind keyboard; the organizer check happens again at every press."""
-    query = update.callback_query
-    actor = await load_actor(update, context)
-    chat = update.effective_chat
-    if query is None or actor is None or chat is None:
-        return
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), "groups")
-        return
-    community = context.services.community
-    action = callbacks.action_of(query.data, F)
-    if action == "k":
-        parsed = callbacks.unpack(query.data, F, str)
-        choice = parsed[1] if parsed else ""
-        if choice == "back":
-            await answer(update, context, actor.locale)
-            await edit(
-                query,
-                text(context, actor.locale, "groups/bind_choose"),
-                _kinds_keyboard(context, actor.locale),
-            )
-        elif choice == NodeKind.COMMUNITY.value:
-            await _bind(
-                update,
-                context,
-                actor.member.id,
-                actor.locale,
-                Binding(chat.id, NodeKind.COMMUNITY, ""),
-            )
-        elif choice in {k.value for k in NodeKind}:
-            await answer(update, context, actor.locale)
-            await edit(
-                query,
-                text(context, actor.locale, "groups/bind_target", kind=choice),
-                _targets_keyboard(context, actor.locale, NodeKind(choice)),
-            )
-        else:
-            await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
-    parsed = callbacks.unpack(query.data, F, str, int, int)
-    binding = (
-        _binding_from_indexes(parsed, community, chat.id) if parsed and parsed[0] == "b" else None
-    )
-    if binding is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+ROUTER = Router("g")
+
+
+@ROUTER.on(views.ChooseKind)
+async def on_kind(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseKind
+) -> None:
+    """A kind in the /bind menu: bind the whole community, or show a kind's targets (or back)."""
+    chat = await _organizer_chat(update, context, actor)
+    chosen = choose_bind_kind(pressed.kind, chat.id) if chat else None
+    if chat is None or chosen is None:
+        await _stale(update, context, actor, chat)
+    elif isinstance(chosen, Binding):
+        await _bind(update, context, actor.member.id, actor.locale, chosen)
+    else:
+        template, markup, values = views.menu(context, actor.locale, chosen)
+        await answer(update, context, actor.locale)
+        await edit_card(update, text(context, actor.locale, template, **values), markup)
+
+
+@ROUTER.on(views.ChooseTarget)
+async def on_target(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseTarget
+) -> None:
+    """A compound, building or role team in the /bind menu: bind the group to it."""
+    chat = await _organizer_chat(update, context, actor)
+    where = (pressed.kind, pressed.first, pressed.second, context.services.community)
+    binding = choose_bind_target(*where, chat.id) if chat else None
+    if chat is None or binding is None:
+        await _stale(update, context, actor, chat)
         return
     await _bind(update, context, actor.member.id, actor.locale, binding)
 
 
-def _binding_from_indexes(
-    parsed: tuple[Any, ...], community: Community, chat_id: int
-) -> Binding | None:
-    _, kind, first, second = parsed
-    if kind == "compound" and 0 <= first < len(community.compounds):
-        return Binding(chat_id, NodeKind.COMPOUND, community.compounds[first].id)
-    if kind == "building" and 0 <= first < len(community.compounds):
-        buildings = community.compounds[first].buildings
-        if 0 <= second < len(buildings):
-            return Binding(chat_id, NodeKind.BUILDING, buildings[second].id)
-    if kind == "role" and 0 <= first < len(_ROLE_ORDER):
-        return Binding(chat_id, NodeKind.ROLE, _ROLE_ORDER[first].value)
-    return None
+async def _organizer_chat(update: Update, context: LinliContext, actor: Actor) -> Chat | None:
+    """The chat of a /bind menu pressed by an organizer (checked again at every press)."""
+    chat = update.effective_chat
+    if chat is not None and not actor.is_organizer:
+        await refuse(update, context, actor.locale, Refused("organizers_only"), "groups")
+        return None
+    return chat
+
+
+async def _stale(update: Update, context: LinliContext, actor: Actor, chat: Chat | None) -> None:
+    """A press that does not fit (a refused non-organizer was already answered)."""
+    if chat is not None:
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
 
 
 async def on_unbind(update: Update, context: LinliContext) -> None:
@@ -269,7 +180,7 @@ HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler(["start", "help"], on_group_start, filters.ChatType.GROUPS),
     CommandHandler("bind", on_bind),
     CommandHandler("unbind", on_unbind),
-    CallbackQueryHandler(on_bind_button, pattern=callbacks.pattern(F)),
+    ROUTER.handler(),
 ]
 
 COMMANDS: list[CommandSpec] = [

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from linli.bot.commands import CommandSpec
-from linli.bot.common import label, load_actor, reply
+from linli.bot.commands import CommandSpec, installed
+from linli.bot.common import Actor, label, load_actor, reply
 from linli.bot.context import LinliContext
 
 
 async def on_help(update: Update, context: LinliContext) -> None:
     """/help: every command open to this member, grouped for residents and for their roles."""
-    from linli.bot.app import all_commands  # the table lists this module too
-
     actor = await load_actor(update, context)
     if actor is None:
         return
-    mine = [s for s in all_commands() if s.role is None or actor.has(s.role) or actor.is_organizer]
-    lines = [
+    await reply(update, context, actor.locale, "help/help",
+                commands=_lines(context, actor, installed(context)),
+                joined=actor.member.joined, community=context.services.community.name)  # fmt: skip
+
+
+def _lines(
+    context: LinliContext, actor: Actor, specs: Sequence[CommandSpec]
+) -> list[dict[str, Any]]:
+    """The commands this member may use, as the template lists them."""
+    mine = [s for s in specs if s.role is None or actor.has(s.role) or actor.is_organizer]
+    return [
         {
             "name": s.name,
             "about": label(context, actor.locale, s.label_key),
@@ -29,15 +37,6 @@ async def on_help(update: Update, context: LinliContext) -> None:
         }
         for s in mine
     ]
-    await reply(
-        update,
-        context,
-        actor.locale,
-        "help/help",
-        commands=lines,
-        joined=actor.member.joined,
-        community=context.services.community.name,
-    )
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [

@@ -4,17 +4,19 @@ nothing and a second run sends nothing twice. Each feature's job module exposes 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from linli.bot.context import LinliContext
+from linli.bot.jobs.tick import Tick
 
 log = logging.getLogger(__name__)
 
-Tick = Callable[[LinliContext], Awaitable[None]]
-
 
 def all_ticks() -> list[Tick]:
-    """The ordered table of scheduled work (imported late: job modules import handlers' helpers)."""
+    """The ordered table of scheduled work.
+
+    Imported late only while some job modules (events, hazards, polls, rankings) still import
+    their feature's handlers: at the top, a handler that imports a job module (broadcasts)
+    would load other features' handlers through this package."""
     from linli.bot.jobs import broadcasts, digest, events, hazards, polls, rankings, system
 
     return [

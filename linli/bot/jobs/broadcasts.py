@@ -1,4 +1,4 @@
-"""Delivering broadcasts; and the scheduler's weekly digest and daily backup.
+"""Delivering broadcasts.
 
 A confirmed broadcast is delivered by a background task of the Application
 (`start_delivery`): a few workers take pending rows in order, wait for the rate limiter,
@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, cast
 
 from telegram import Message
@@ -31,21 +29,17 @@ from telegram.error import (
     TimedOut,
 )
 
-from linli.bot import exports_cli
 from linli.bot.context import LinliApp, LinliContext, Services
-from linli.bot.jobs import Tick
+from linli.bot.jobs.tick import Tick
 from linli.bot.limits import Limiter, NotReleased, SendOptions
 from linli.core.broadcasts import (
     Counts,
     DeliveryStatus,
     Target,
     audience_label_parts,
-    backup_due,
-    backups_to_delete,
     progress_due,
 )
 from linli.storage import broadcasts as bc_db
-from linli.storage import digest as digest_db
 from linli.storage import members as members_db
 from linli.storage.broadcasts import Broadcast, Delivery, Result
 from linli.storage.db import Database
@@ -346,36 +340,4 @@ async def resume_broadcasts(context: LinliContext) -> None:
         start_delivery(app, broadcast_id)
 
 
-async def daily_backup(context: LinliContext) -> None:
-    """If enabled: once a day, at the configured time, a consistent copy; keep the last N."""
-    services = context.services
-    settings = services.config.broadcasts
-    if not settings.backup_enabled:
-        return
-    now = services.now()
-    day = backup_due(
-        now.astimezone(services.config.tz), settings.backup_time,
-        await digest_db.last_backup_day(services.db),
-    )  # fmt: skip
-    if day is None:
-        return
-    folder = Path(settings.backup_dir)
-    if not folder.is_absolute() and services.config.source:
-        folder = Path(services.config.source).parent / folder
-    target = folder / f"linli-daily-{day}.sqlite3"
-    if not await digest_db.claim_backup(services.db, day, str(target), now):
-        return
-    try:
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-        size = await exports_cli.backup(services.db, target)
-    except (OSError, RuntimeError, sqlite3.Error) as exc:
-        log.error("daily backup to %s failed: %s", target, exc)
-        await digest_db.finish_backup(services.db, day, ok=False, size=None, detail=str(exc))
-        return
-    await digest_db.finish_backup(services.db, day, ok=True, size=size, detail="")
-    names = await asyncio.to_thread(lambda: [p.name for p in folder.iterdir()])
-    for name in backups_to_delete(names, settings.backup_keep):
-        await asyncio.to_thread((folder / name).unlink, missing_ok=True)
-
-
-TICKS: list[Tick] = [resume_broadcasts, daily_backup]
+TICKS: list[Tick] = [resume_broadcasts]

@@ -33,7 +33,7 @@ from typing import Any
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError, TimedOut
 
 from linli.bot.context import LinliContext, Services
-from linli.bot.jobs import Tick
+from linli.bot.jobs.tick import Tick
 from linli.core.digest import (
     MAX_EVENTS_LISTED,
     MAX_POLLS_LISTED,

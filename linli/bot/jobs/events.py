@@ -15,7 +15,7 @@ from linli.bot import callbacks
 from linli.bot.common import keyboard, label, locale_of, text
 from linli.bot.context import LinliContext
 from linli.bot.handlers.events import F, deliver_notices, publish_due, refresh_cards
-from linli.bot.jobs import Tick
+from linli.bot.jobs.tick import Tick
 from linli.core.events import reminder_due
 from linli.storage import events as events_db
 from linli.storage import members as members_db

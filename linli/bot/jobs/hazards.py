@@ -13,7 +13,7 @@ from linli.bot import callbacks
 from linli.bot.common import keyboard, label, locale_of, notify, text
 from linli.bot.context import LinliContext
 from linli.bot.handlers.hazards import organizer_chats, report_view, triage_markup
-from linli.bot.jobs import Tick
+from linli.bot.jobs.tick import Tick
 from linli.core import hazards as rules
 from linli.storage import hazards as hazards_db
 from linli.storage import members as members_db

@@ -15,7 +15,7 @@ from linli.bot.common import keyboard, label, locale_of, notify
 from linli.bot.context import LinliContext
 from linli.bot.handlers import polls as polls_handlers
 from linli.bot.handlers import proposals as proposals_handlers
-from linli.bot.jobs import Tick
+from linli.bot.jobs.tick import Tick
 from linli.core.polls import close_due, member_eligible, reminder_due, voter_key
 from linli.storage import polls as polls_db
 from linli.storage import proposals as proposals_db

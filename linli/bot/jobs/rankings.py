@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from linli.bot.context import LinliContext
 from linli.bot.handlers.rankings import board_values
-from linli.bot.jobs import Tick
+from linli.bot.jobs.tick import Tick
 from linli.core.points import Period, previous_week, week_start_at
 from linli.core.rankings import Board, where_for_binding
 from linli.storage import groups as groups_db
