@@ -27,6 +27,15 @@ async def say_no(update: Update, context: LinliContext, actor: Actor, reason: st
     await refuse(update, context, actor.locale, Refused(reason), FEATURE)
 
 
+async def said_no(
+    update: Update, context: LinliContext, actor: Actor, refused: Refused | None
+) -> bool:
+    """Refuse if there is a reason to; whether there was."""
+    if refused is not None:
+        await refuse(update, context, actor.locale, refused, FEATURE)
+    return refused is not None
+
+
 def opens_before(context: LinliContext) -> timedelta:
     """How long before the start check-in opens."""
     return timedelta(minutes=context.services.config.events.checkin_opens_minutes)

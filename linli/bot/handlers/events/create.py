@@ -3,16 +3,19 @@ publishes it (the steps themselves are core.events.NewEvent)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from telegram import Update
 
 from linli.bot import flows
-from linli.bot.common import Actor, answer, edit_card, keyboard, load_actor, refuse, reply, text
+from linli.bot.common import Actor, answer, edit_card, keyboard, load_actor, reply, text
 from linli.bot.context import LinliContext
-from linli.bot.handlers.events.base import FEATURE, NEW, ROUTER, say_no
+from linli.bot.handlers.events.base import NEW, ROUTER, said_no, say_no
 from linli.bot.views import events as views
 from linli.bot.views.events import publish_due
 from linli.core import events as core
-from linli.core.events import NewEvent, Step
+from linli.core.events import Event, NewEvent, Step
 from linli.core.outcomes import Refused
 from linli.storage import events as events_db
 from linli.storage.drafts import Draft
@@ -55,21 +58,14 @@ async def on_newevent_input(
     refused = (
         flow.type(typed, services.config.tz, services.now()) if flow else Refused("use_buttons")
     )
-    await _moved_on(update, context, actor, draft, flow, refused)
+    if not await said_no(update, context, actor, refused) and flow is not None:
+        await _taken(update, context, actor, draft, flow)
 
 
-async def _moved_on(
-    update: Update,
-    context: LinliContext,
-    actor: Actor,
-    draft: Draft,
-    flow: NewEvent | None,
-    refused: Refused | None,
+async def _taken(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, flow: NewEvent
 ) -> None:
-    """An answer taken: saved, and the next question (or the preview); else why not."""
-    if refused is not None or flow is None:
-        await refuse(update, context, actor.locale, refused or Refused("no_draft"), FEATURE)
-        return
+    """An answer taken: saved, and the next question (or the preview)."""
     await answer(update, context, actor.locale)  # a button's tap (nothing for a typed answer)
     draft.data = flow.draft.to_data()
     await flows.save(context, draft, flow.step)
@@ -83,15 +79,27 @@ async def _moved_on(
 
 
 async def _flow(
-    update: Update, context: LinliContext, actor: Actor
+    update: Update, context: LinliContext, actor: Actor, *at: Step
 ) -> tuple[Draft, NewEvent] | None:
-    """For a /newevent button: the organizer's draft and where its flow is, or why not."""
+    """For a /newevent button: the organizer's draft and its flow (at one of `at`, if given),
+    or why not."""
     draft = await flows.current(context, actor.user.id)
     flow = NewEvent.resume(draft.step, draft.data) if draft and draft.flow == NEW else None
-    if not actor.is_organizer or draft is None or flow is None:
+    if not actor.is_organizer or draft is None or flow is None or (at and flow.step not in at):
         await say_no(update, context, actor, "no_draft" if actor.is_organizer else "not_organizer")
         return None
     return draft, flow
+
+
+async def _take(
+    update: Update, context: LinliContext, actor: Actor, given: Callable[[NewEvent], Refused | None]
+) -> None:
+    """A button's answer to the current step: `given` puts it into the flow, or says why not."""
+    if (found := await _flow(update, context, actor)) is None:
+        return
+    draft, flow = found
+    if not await said_no(update, context, actor, given(flow)):
+        await _taken(update, context, actor, draft, flow)
 
 
 @ROUTER.on(views.ChooseKind)
@@ -99,9 +107,7 @@ async def on_kind(
     update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseKind
 ) -> None:
     """What kind of event."""
-    if (found := await _flow(update, context, actor)) is not None:
-        draft, flow = found
-        await _moved_on(update, context, actor, draft, flow, flow.choose_kind(pressed.kind))
+    await _take(update, context, actor, lambda flow: flow.choose_kind(pressed.kind))
 
 
 @ROUTER.on(views.ChooseAudience)
@@ -109,19 +115,16 @@ async def on_audience(
     update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseAudience
 ) -> None:
     """Whom it is for: everyone, a compound, a building or a role."""
-    if (found := await _flow(update, context, actor)) is not None:
-        draft, flow = found
-        refused = flow.choose_audience(pressed.kind, pressed.target, context.services.community)
-        await _moved_on(update, context, actor, draft, flow, refused)
+    community = context.services.community
+    await _take(update, context, actor,
+                lambda flow: flow.choose_audience(pressed.kind, pressed.target, community))  # fmt: skip
 
 
 @ROUTER.on(views.Skip)
 async def on_skip(update: Update, context: LinliContext, actor: Actor, pressed: views.Skip) -> None:
     """Skip an optional step (the description, the deadline)."""
-    if (found := await _flow(update, context, actor)) is not None:
-        draft, flow = found
-        refused = flow.skip(context.services.config.tz, context.services.now())
-        await _moved_on(update, context, actor, draft, flow, refused)
+    tz, now = context.services.config.tz, context.services.now()
+    await _take(update, context, actor, lambda flow: flow.skip(tz, now))
 
 
 @ROUTER.on(views.ListBuildings)
@@ -141,25 +144,12 @@ async def on_list_roles(
 
 
 async def _audience_list(update: Update, context: LinliContext, actor: Actor, step: str) -> None:
-    if (found := await _flow(update, context, actor)) is None:
-        return
-    if (refused := found[1].at(Step.AUDIENCE)) is not None:
-        await refuse(update, context, actor.locale, refused, FEATURE)
+    if await _flow(update, context, actor, Step.AUDIENCE) is None:
         return
     await answer(update, context, actor.locale)
-    body = text(
-        context, actor.locale, "events/ask", step=step, limit=0, tz=context.services.config.tz.key
-    )
+    tz = context.services.config.tz.key
+    body = text(context, actor.locale, "events/ask", step=step, limit=0, tz=tz)
     await edit_card(update, body, views.step_markup(context, actor.locale, step))
-
-
-async def _at_preview(update: Update, context: LinliContext, actor: Actor) -> NewEvent | None:
-    """The flow, if it is at the preview (Publish, Start over, Discard); else why not."""
-    found = await _flow(update, context, actor)
-    refused = found[1].at(Step.PREVIEW) if found else None
-    if refused is not None:
-        await refuse(update, context, actor.locale, refused, FEATURE)
-    return found[1] if found and refused is None else None
 
 
 @ROUTER.on(views.Restart)
@@ -167,7 +157,7 @@ async def on_restart(
     update: Update, context: LinliContext, actor: Actor, pressed: views.Restart
 ) -> None:
     """Start over: an empty draft, from the first question."""
-    if await _at_preview(update, context, actor) is not None:
+    if await _flow(update, context, actor, Step.PREVIEW) is not None:
         await answer(update, context, actor.locale)
         await _start(update, context, actor)
 
@@ -177,7 +167,7 @@ async def on_discard(
     update: Update, context: LinliContext, actor: Actor, pressed: views.Discard
 ) -> None:
     """Drop the draft."""
-    if await _at_preview(update, context, actor) is not None:
+    if await _flow(update, context, actor, Step.PREVIEW) is not None:
         await answer(update, context, actor.locale)
         await flows.end_flow(context, actor.user.id, NEW)
         await edit_card(update, text(context, actor.locale, "events/discarded"))
@@ -188,18 +178,23 @@ async def on_publish(
     update: Update, context: LinliContext, actor: Actor, pressed: views.Publish
 ) -> None:
     """Publish: the event (or a weekly series) is created and its cards posted."""
-    if (flow := await _at_preview(update, context, actor)) is None:
+    found, now = await _flow(update, context, actor, Step.PREVIEW), context.services.now()
+    if found is None or await said_no(update, context, actor, found[1].ready(now)):
         return
     await answer(update, context, actor.locale)
-    db, now = context.services.db, context.services.now()
-    if (refused := flow.ready(now)) is not None:
-        await refuse(update, context, actor.locale, refused, FEATURE)
-        return
-    created, _ = await events_db.create_events(
-        db, flow.draft, core.occurrences(flow.draft, now), actor.member.id, now
-    )
-    await flows.end_flow(context, actor.user.id, NEW)
-    await publish_due(context)
-    groups = sum(1 for c in await events_db.cards_of(db, created[0].id) if c.message_id is not None)
+    created, groups = await _publish(context, actor, found[1], now)
     await edit_card(update, text(context, actor.locale, "events/published", events=created, groups=groups),
                     keyboard(views.details_rows(context, actor.locale, created[:5])))  # fmt: skip
+
+
+async def _publish(
+    context: LinliContext, actor: Actor, flow: NewEvent, now: datetime
+) -> tuple[list[Event], int]:
+    """The events created (one, or a weekly series) and how many groups got the first's card."""
+    db = context.services.db
+    occurrences = core.occurrences(flow.draft, now)
+    created, _ = await events_db.create_events(db, flow.draft, occurrences, actor.member.id, now)
+    await flows.end_flow(context, actor.user.id, NEW)
+    await publish_due(context)
+    cards = await events_db.cards_of(db, created[0].id)
+    return created, sum(1 for c in cards if c.message_id is not None)

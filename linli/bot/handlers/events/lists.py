@@ -14,6 +14,7 @@ from linli.bot.context import LinliContext
 from linli.bot.handlers.events.base import ROUTER, say_no, send_privately
 from linli.bot.views import events as views
 from linli.core import events as core
+from linli.core.events import Event
 from linli.storage import events as events_db
 
 LIST_PAGE = 8
@@ -88,22 +89,27 @@ async def on_show(update: Update, context: LinliContext, actor: Actor, pressed: 
 async def _send_detail(
     update: Update, context: LinliContext, actor: Actor, event_id: int, *, private: bool
 ) -> None:
-    db = context.services.db
-    if (event := await events_db.get_event(db, event_id)) is None:
+    if (event := await events_db.get_event(context.services.db, event_id)) is None:
         await say_no(update, context, actor, "unknown_event")
         return
-    status = core.signup_state(await events_db.get_signup(db, event_id, actor.member.id))
-    manage = core.may_manage(actor.member, event)
-    markup = views.detail_markup(context, actor.locale, event, status, manage)
-    values = {
-        "event": event, "seats": await events_db.seats(db, event.id),
-        "community": context.services.community, "status": status, "manage": manage,
-        "position": await events_db.waitlist_position(db, event.id, actor.member.id),
-    }  # fmt: skip
+    values = await _detail(context, actor, event)
+    markup = views.detail_markup(context, actor.locale, event, values["status"], values["manage"])
     if private:
         await send_privately(context, actor, "events/detail", markup, **values)
     else:
         await reply(update, context, actor.locale, "events/detail", markup, **values)
+
+
+async def _detail(context: LinliContext, actor: Actor, event: Event) -> dict[str, Any]:
+    """What events/detail shows this member: seats, how they stand, whether they manage it."""
+    db = context.services.db
+    return {
+        "event": event, "seats": await events_db.seats(db, event.id),
+        "community": context.services.community,
+        "status": core.signup_state(await events_db.get_signup(db, event.id, actor.member.id)),
+        "manage": core.may_manage(actor.member, event),
+        "position": await events_db.waitlist_position(db, event.id, actor.member.id),
+    }  # fmt: skip
 
 
 @ROUTER.on(views.Calendar)

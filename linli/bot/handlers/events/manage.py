@@ -117,25 +117,33 @@ async def _start_edit(
 
 async def on_edit_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     """The new time or place typed by an organizer."""
-    message, services = update.effective_message, context.services
-    event = await events_db.get_event(services.db, EventEdit.from_data(draft.data).event_id)
-    if not actor.is_organizer or event is None:
-        await flows.end_flow(context, actor.user.id, EDIT)
-        await say_no(
-            update, context, actor, "unknown_event" if actor.is_organizer else "not_organizer"
-        )
+    if (event := await _edited_event(update, context, actor, draft)) is None:
         return
-    result = await _apply_edit(
-        context, actor, event, draft.step, (message.text or "") if message else ""
-    )
+    message = update.effective_message
+    typed = (message.text or "") if message else ""
+    result = await _apply_edit(context, actor, event, draft.step, typed)
     if isinstance(result, Refused):
-        await refuse(update, context, actor.locale, result, FEATURE)
+        await refuse(update, context, actor.locale, result, FEATURE)  # the question stands
         return
     await flows.end_flow(context, actor.user.id, EDIT)
     what = "time" if draft.step == EDIT_TIME else "place"
     await reply(update, context, actor.locale, "events/edited", event=result.event, told=result.told, what=what)  # fmt: skip
     await views.deliver_notices(context)
     await views.refresh_cards(context, event.id)
+
+
+async def _edited_event(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft
+) -> Event | None:
+    """The event being changed, while the actor still organizes and it still exists;
+    otherwise the flow ends, saying why."""
+    event_id = EventEdit.from_data(draft.data).event_id
+    event = await events_db.get_event(context.services.db, event_id)
+    if actor.is_organizer and event is not None:
+        return event
+    await flows.end_flow(context, actor.user.id, EDIT)
+    await say_no(update, context, actor, "unknown_event" if actor.is_organizer else "not_organizer")
+    return None
 
 
 async def _apply_edit(
