@@ -154,6 +154,14 @@ async def test_english_resident_and_forged_buttons(harness: Harness) -> None:
     assert last is not None and last.document is not None
 
 
+async def test_details_of_an_event_that_is_gone_say_so_once(harness: Harness) -> None:
+    """A details button naming no event (forged, or a database restored from before it)."""
+    h = harness
+    a = await neighbour(h, 2001, "王芳")
+    await h.callback(a, "ev:show:999")
+    assert [x.text for x in h.alerts(a)] == ["找不到这个活动，它可能已被删除。"]
+
+
 async def test_organizer_cancels_and_everyone_is_told(harness: Harness) -> None:
     h = harness
     a = await neighbour(h, 2201, "王芳")

@@ -82,7 +82,6 @@ async def on_event_command(update: Update, context: LinliContext) -> None:
 @ROUTER.on(views.Show)
 async def on_show(update: Update, context: LinliContext, actor: Actor, pressed: views.Show) -> None:
     """A details button (lists, published message): the details, privately."""
-    await answer(update, context, actor.locale)
     await _send_detail(update, context, actor, pressed.event_id, private=True)
 
 
@@ -92,6 +91,7 @@ async def _send_detail(
     if (event := await events_db.get_event(context.services.db, event_id)) is None:
         await say_no(update, context, actor, "unknown_event")
         return
+    await answer(update, context, actor.locale)  # a details button's tap (nothing for /event)
     values = await _detail(context, actor, event)
     markup = views.detail_markup(context, actor.locale, event, values["status"], values["manage"])
     if private:
