@@ -13,7 +13,6 @@ from linli.bot.common import Actor, answer, edit_card, keyboard, load_actor, rep
 from linli.bot.context import LinliContext
 from linli.bot.handlers.events.base import NEW, ROUTER, said_no, say_no
 from linli.bot.views import events as views
-from linli.bot.views.events import publish_due
 from linli.core import events as core
 from linli.core.events import Event, NewEvent, Step
 from linli.core.outcomes import Refused
@@ -195,6 +194,6 @@ async def _publish(
     occurrences = core.occurrences(flow.draft, now)
     created, _ = await events_db.create_events(db, flow.draft, occurrences, actor.member.id, now)
     await flows.end_flow(context, actor.user.id, NEW)
-    await publish_due(context)
+    await views.publish_due(context)
     cards = await events_db.cards_of(db, created[0].id)
     return created, sum(1 for c in cards if c.message_id is not None)
