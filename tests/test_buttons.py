@@ -78,3 +78,20 @@ def test_a_field_of_another_type_is_refused_at_declaration() -> None:
         @dataclass(frozen=True)
         class Bad:
             when: float
+
+
+@button("tx", "to")
+@dataclass(frozen=True, slots=True)
+class To:
+    kind: str
+    target: str = ""
+
+
+def test_a_str_field_declared_empty_by_default_packs_and_parses_empty() -> None:
+    """The events' "everyone" audience button has always been "ev:na:community:"."""
+    assert pack(To("community")) == "tx:to:community:"
+    assert parse(To, "tx:to:community:") == To("community")
+    assert parse(To, "tx:to:building:b1") == To("building", "b1")
+    assert parse(To, "tx:to::b1") is None
+    with pytest.raises(ValueError):
+        pack(To("", "b1"))

@@ -8,6 +8,8 @@ A kind of button is a frozen dataclass declared with `@button(feature, action)`;
     class Redeem:
         item_id: int
 
+A str field is never empty, unless it is declared `= ""` (then "" packs as nothing).
+
 `pack(Redeem(7))` gives the callback data "sh:rd:7" (at most 64 bytes, or it raises at the
 moment the button is made); `Redeem.parse(data)` -- through `parse(Redeem, data)` -- gives a
 `Redeem` or None for anything that does not fit exactly (old, forwarded or forged buttons).
@@ -82,6 +84,11 @@ def _types(kind: type) -> list[tuple[str, type]]:
     return [(f.name, hints[f.name]) for f in dataclasses.fields(kind)]
 
 
+def _may_be_empty(kind: type) -> set[str]:
+    """The str fields declared `= ""`: they may be packed and parsed empty."""
+    return {f.name for f in dataclasses.fields(kind) if f.default == ""}
+
+
 def pack(pressed: Any) -> str:
     """The callback data for a button (raises if it would not fit or cannot be read back)."""
     kind = type(pressed)
@@ -92,7 +99,7 @@ def pack(pressed: Any) -> str:
             parts.append("1" if value else "0")
         else:
             text = str(value)
-            if SEP in text or (typ is str and not text):
+            if SEP in text or (typ is str and not text and name not in _may_be_empty(kind)):
                 raise ValueError(f"{kind.__name__}.{name}={value!r} cannot be packed")
             parts.append(text)
     data = SEP.join(parts)
@@ -121,7 +128,7 @@ def parse(kind: type[B], data: str | None) -> B | None:
                 return None
             values[name] = raw == "1"
         else:
-            if not raw:
+            if not raw and name not in _may_be_empty(kind):
                 return None
             values[name] = raw
     return kind(**values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -502,6 +502,17 @@ class EventDraft:
     def effective_deadline(self) -> datetime | None:
         return self.deadline or self.starts_at
 
+    def preview(self, now: datetime) -> Event:
+        """The event as it will look once published (a complete draft; no id yet)."""
+        assert self.kind and self.audience and self.starts_at and self.ends_at
+        deadline = self.effective_deadline
+        assert deadline is not None
+        return Event(
+            0, self.kind, self.title, self.description, self.place, self.starts_at,
+            self.ends_at, deadline, self.capacity, self.points, self.audience,
+            EventStatus.OPEN, "", None, now,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
@@ -558,6 +569,52 @@ def reschedule(
     return refused if refused is not None else (start, end, deadline)
 
 
+# --- An organizer changes an event: a one-step flow ---------------------------------------
+
+EDIT_TIME = "edit_time"  # the steps (the question asked), kept as the draft's step
+EDIT_PLACE = "edit_place"
+
+
+@dataclass(frozen=True, slots=True)
+class EventEdit:
+    """Which event an organizer is changing (kept as JSON while they type)."""
+
+    event_id: int
+
+    def to_data(self) -> dict[str, Any]:
+        return {"event_id": self.event_id}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> EventEdit:
+        return cls(int(data.get("event_id", 0)))
+
+
+@dataclass(frozen=True, slots=True)
+class NewPlace:
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewTimes:
+    starts_at: datetime
+    ends_at: datetime
+    deadline: datetime
+
+
+def plan_edit(
+    event: Event, step: str, typed: str, tz: ZoneInfo, now: datetime
+) -> NewPlace | NewTimes | Refused:
+    """What the organizer's answer to "edit_place" / "edit_time" changes, or why not."""
+    if step == EDIT_PLACE:
+        place = clean_line(typed, "place", PLACE_MAX)
+        return place if isinstance(place, Refused) else NewPlace(place)
+    span = parse_span(typed, tz, now)
+    if isinstance(span, Refused):
+        return span
+    planned = reschedule(event, span[0], span[1], now)
+    return planned if isinstance(planned, Refused) else NewTimes(*planned)
+
+
 # --- Calendar file ------------------------------------------------------------------------
 
 
@@ -599,21 +656,37 @@ def offsets_from_minutes(minutes: Sequence[int]) -> list[timedelta]:
 # --- The /newevent steps ------------------------------------------------------------------
 
 SKIP = "-"  # typed (or the Skip button) for an optional step
-TEXT_STEPS = ("title", "description", "when", "place", "capacity", "deadline", "points", "weeks")
-_ORDER = (
-    "kind",
-    "title",
-    "description",
-    "when",
-    "place",
-    "capacity",
-    "deadline",
-    "points",
-    "audience",
-    "weeks",
-    "preview",
-)
 
+
+class Step(StrEnum):
+    """The /newevent steps, in the order they are asked (kept as the draft's step)."""
+
+    KIND = "kind"
+    TITLE = "title"
+    DESCRIPTION = "description"
+    WHEN = "when"
+    PLACE = "place"
+    CAPACITY = "capacity"
+    DEADLINE = "deadline"
+    POINTS = "points"
+    AUDIENCE = "audience"
+    WEEKS = "weeks"
+    PREVIEW = "preview"
+
+
+_ORDER = tuple(Step)
+
+# The limit each question names (the steps not listed have none); "edit_place" is the
+# one-step flow that moves an event.
+STEP_LIMITS: dict[str, int] = {
+    Step.TITLE: TITLE_MAX,
+    Step.DESCRIPTION: DESCRIPTION_MAX,
+    Step.PLACE: PLACE_MAX,
+    Step.CAPACITY: CAPACITY_MAX,
+    Step.POINTS: POINTS_MAX,
+    Step.WEEKS: REPEAT_WEEKS_MAX,
+    "edit_place": PLACE_MAX,
+}
 
 # Whom /newevent can address by role (organizers see every event anyway).
 AUDIENCE_ROLES = (
@@ -642,59 +715,153 @@ def audience_allowed(audience: Audience, community: Community) -> bool:
     return audience.target in {r.value for r in AUDIENCE_ROLES}
 
 
-def next_step(draft: EventDraft, step: str) -> str:
+def next_step(draft: EventDraft, step: str) -> Step:
     """The step after `step`; only a care service asks how many weeks it repeats."""
-    following = _ORDER[_ORDER.index(step) + 1] if step in _ORDER[:-1] else "preview"
-    if following == "weeks" and draft.kind is not EventKind.CARE:
-        return "preview"
+    following = _ORDER[_ORDER.index(Step(step)) + 1] if step in _ORDER[:-1] else Step.PREVIEW
+    if following is Step.WEEKS and draft.kind is not EventKind.CARE:
+        return Step.PREVIEW
     return following
+
+
+# What each typed step does with the answer: set it on the draft, or say why not.
+Answer = Callable[[EventDraft, str, ZoneInfo, datetime], Refused | None]
+
+
+def _title(draft: EventDraft, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+    value = clean_line(text, "title", TITLE_MAX)
+    if isinstance(value, Refused):
+        return value
+    draft.title = value
+    return None
+
+
+def _description(draft: EventDraft, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+    value = "" if text.strip() == SKIP else clean_text(text, "description", DESCRIPTION_MAX)
+    if isinstance(value, Refused):
+        return value
+    draft.description = value
+    return None
+
+
+def _when(draft: EventDraft, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+    span = parse_span(text, tz, now)
+    if isinstance(span, Refused):
+        return span
+    refused = validate_times(span[0], span[1], span[0], now)
+    if refused is not None:
+        return refused
+    draft.starts_at, draft.ends_at = span
+    if draft.deadline is not None and draft.deadline > span[0]:
+        draft.deadline = None  # a deadline after the new start: sign-ups close at the start
+    return None
+
+
+def _place(draft: EventDraft, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+    value = clean_line(text, "place", PLACE_MAX)
+    if isinstance(value, Refused):
+        return value
+    draft.place = value
+    return None
+
+
+def _count(step: Step, low: int, high: int) -> Answer:
+    def answer(draft: EventDraft, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+        number = parse_count(text, step.value, low, high)
+        if isinstance(number, Refused):
+            return number
+        setattr(draft, step.value, number)
+        return None
+
+    return answer
+
+
+def _deadline(draft: EventDraft, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+    assert draft.starts_at is not None and draft.ends_at is not None
+    skipping = text.strip() == SKIP
+    deadline = draft.starts_at if skipping else parse_when(text, tz, now)
+    if isinstance(deadline, Refused):
+        return deadline
+    refused = validate_times(draft.starts_at, draft.ends_at, deadline, now)
+    if refused is not None:
+        return refused
+    draft.deadline = None if skipping else deadline
+    return None
+
+
+_ANSWERS: dict[Step, Answer] = {
+    Step.TITLE: _title,
+    Step.DESCRIPTION: _description,
+    Step.WHEN: _when,
+    Step.PLACE: _place,
+    Step.CAPACITY: _count(Step.CAPACITY, 0, CAPACITY_MAX),
+    Step.DEADLINE: _deadline,
+    Step.POINTS: _count(Step.POINTS, 0, POINTS_MAX),
+    Step.WEEKS: _count(Step.WEEKS, 1, REPEAT_WEEKS_MAX),
+}
+SKIPPABLE = (Step.DESCRIPTION, Step.DEADLINE)
 
 
 def apply_text(
     draft: EventDraft, step: str, text: str, tz: ZoneInfo, now: datetime
 ) -> Refused | None:
     """Put what the organizer typed for `step` into the draft, or say why not (nothing changes)."""
-    skipping = text.strip() == SKIP
-    if step == "title":
-        value = clean_line(text, "title", TITLE_MAX)
-        if isinstance(value, Refused):
-            return value
-        draft.title = value
-    elif step == "description":
-        value = "" if skipping else clean_text(text, "description", DESCRIPTION_MAX)
-        if isinstance(value, Refused):
-            return value
-        draft.description = value
-    elif step == "when":
-        span = parse_span(text, tz, now)
-        if isinstance(span, Refused):
-            return span
-        refused = validate_times(span[0], span[1], span[0], now)
-        if refused is not None:
+    answer = _ANSWERS.get(Step(step)) if step in _ORDER else None
+    return Refused("use_buttons") if answer is None else answer(draft, text, tz, now)
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """The /newevent flow as a state machine: the step it is at and the draft so far.
+
+    Each answer (typed, or a button: a kind, an audience, Skip) is checked against the
+    step; an accepted one fills the draft and moves to the next step, a refused one
+    changes nothing. An answer for another step (an old button) is refused as "no_draft".
+    """
+
+    step: Step = Step.KIND
+    draft: EventDraft = field(default_factory=EventDraft)
+
+    @classmethod
+    def resume(cls, step: str, data: Mapping[str, Any]) -> NewEvent | None:
+        """The flow saved at `step` with `data`; None for a step it does not have."""
+        return cls(Step(step), EventDraft.from_data(data)) if step in _ORDER else None
+
+    def at(self, *steps: Step) -> Refused | None:
+        """Refused ("no_draft") unless the flow is at one of `steps`."""
+        return None if self.step in steps else Refused("no_draft")
+
+    def type(self, text: str, tz: ZoneInfo, now: datetime) -> Refused | None:
+        """A typed answer to the current step ("use_buttons" where buttons answer)."""
+        return self._then_next(apply_text(self.draft, self.step, text, tz, now))
+
+    def skip(self, tz: ZoneInfo, now: datetime) -> Refused | None:
+        """The Skip button of an optional step."""
+        refused = self.at(*SKIPPABLE)
+        return refused or self.type(SKIP, tz, now)
+
+    def choose_kind(self, value: str) -> Refused | None:
+        kind = parse_kind(value)
+        if (refused := self.at(Step.KIND)) is not None or kind is None:
+            return refused or Refused("use_buttons")
+        self.draft.kind = kind
+        return self._then_next(None)
+
+    def choose_audience(self, kind: str, target: str, community: Community) -> Refused | None:
+        if (refused := self.at(Step.AUDIENCE)) is not None:
             return refused
-        draft.starts_at, draft.ends_at = span
-        if draft.deadline is not None and draft.deadline > span[0]:
-            draft.deadline = None
-    elif step == "place":
-        value = clean_line(text, "place", PLACE_MAX)
-        if isinstance(value, Refused):
-            return value
-        draft.place = value
-    elif step in ("capacity", "points", "weeks"):
-        high = {"capacity": CAPACITY_MAX, "points": POINTS_MAX, "weeks": REPEAT_WEEKS_MAX}[step]
-        number = parse_count(text, step, 1 if step == "weeks" else 0, high)
-        if isinstance(number, Refused):
-            return number
-        setattr(draft, step, number)
-    elif step == "deadline":
-        assert draft.starts_at is not None and draft.ends_at is not None
-        deadline = draft.starts_at if skipping else parse_when(text, tz, now)
-        if isinstance(deadline, Refused):
-            return deadline
-        refused = validate_times(draft.starts_at, draft.ends_at, deadline, now)
-        if refused is not None:
-            return refused
-        draft.deadline = None if skipping else deadline
-    else:
-        return Refused("use_buttons")
-    return None
+        if kind not in {k.value for k in NodeKind}:
+            return Refused("use_buttons")
+        audience = Audience(NodeKind(kind), target)
+        if not audience_allowed(audience, community):
+            return Refused("use_buttons")
+        self.draft.audience = audience
+        return self._then_next(None)
+
+    def ready(self, now: datetime) -> Refused | None:
+        """At the preview, with everything still valid: it may be published."""
+        return self.at(Step.PREVIEW) or validate_draft(self.draft, now)
+
+    def _then_next(self, refused: Refused | None) -> Refused | None:
+        if refused is None:
+            self.step = next_step(self.draft, self.step)
+        return refused

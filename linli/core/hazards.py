@@ -111,7 +111,7 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class ReportChange:
     """One change in a report's life: who (None for the reporter or anonymous), when, a note."""
 
     report_id: int
@@ -262,7 +262,7 @@ def duplicate_of(action: Action, note: str) -> int | None:
     return code_in_note(note) if action is Action.REJECT else None
 
 
-def visible_changes(history: list[Event]) -> list[Event]:
+def visible_changes(history: list[ReportChange]) -> list[ReportChange]:
     """What a card or a follow-up shows of a report's life: not its filing, nor each "me too"."""
     return [e for e in history if e.status not in ("new", "supported")]
 

@@ -10,7 +10,7 @@ from typing import Any
 from linli.core import hazards as rules
 from linli.core.clock import from_iso, to_iso
 from linli.core.exports import Open311Names
-from linli.core.hazards import Action, Event, NewReport, Report, Status
+from linli.core.hazards import Action, NewReport, Report, ReportChange, Status
 from linli.core.outcomes import Refused, RefusedError
 from linli.storage.db import Database, Row, Tx
 
@@ -246,7 +246,7 @@ async def triage(
     return Triaged(updated, report.status, points)
 
 
-async def events(db: Database | Tx, report_id: int) -> list[Event]:
+async def events(db: Database | Tx, report_id: int) -> list[ReportChange]:
     rows = await db.fetchall(
         "SELECT e.*, m.name AS actor_name FROM hazard_events e"
         " LEFT JOIN members m ON m.id = e.actor_id AND e.status NOT IN ('new', 'supported')"
@@ -254,7 +254,9 @@ async def events(db: Database | Tx, report_id: int) -> list[Event]:
         (report_id,),
     )
     return [
-        Event(r["hazard_id"], r["status"], r["actor_name"], r["note"], from_iso(r["created_at"]))
+        ReportChange(
+            r["hazard_id"], r["status"], r["actor_name"], r["note"], from_iso(r["created_at"])
+        )
         for r in rows
     ]
 

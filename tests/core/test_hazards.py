@@ -211,7 +211,7 @@ def test_triage_notes_rejections_need_a_reason() -> None:
 def test_visible_changes_leave_out_filing_and_support() -> None:
     when = datetime(2026, 5, 1, tzinfo=UTC)
     history = [
-        h.Event(1, status, None, "", when)
+        h.ReportChange(1, status, None, "", when)
         for status in ("new", "supported", "acknowledged", "reopened", "resolved")
     ]
     assert [e.status for e in h.visible_changes(history)] == [

@@ -6,7 +6,7 @@ from linli.sim.core import SimUser
 from linli.sim.harness import Harness
 from linli.storage import drafts as drafts_db
 from linli.storage import points as points_db
-from tests.handlers.test_events_handlers import neighbour
+from tests.handlers.test_events import neighbour
 from tests.handlers.test_hazards import resident as hazard_resident
 from tests.support.points import organizer
 from tests.support.points import resident as points_resident

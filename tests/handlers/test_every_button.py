@@ -12,7 +12,7 @@ from __future__ import annotations
 from linli.core.polls import PollKind
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
-from tests.handlers.test_events_handlers import community_group, create_event
+from tests.handlers.test_events import community_group, create_event
 from tests.handlers.test_hazards import named_report
 from tests.handlers.test_polls import make_poll
 from tests.handlers.test_proposals import propose

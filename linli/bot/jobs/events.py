@@ -11,11 +11,10 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, Forbidden
 
-from linli.bot import callbacks
-from linli.bot.common import keyboard, label, locale_of, text
+from linli.bot.common import locale_of, text
 from linli.bot.context import LinliContext
-from linli.bot.handlers.events import F, deliver_notices, publish_due, refresh_cards
 from linli.bot.jobs.tick import Tick
+from linli.bot.views.events import deliver_notices, mine_markup, publish_due, refresh_cards
 from linli.core.events import reminder_due
 from linli.storage import events as events_db
 from linli.storage import members as members_db
@@ -45,17 +44,7 @@ async def send_due_reminders(context: LinliContext) -> None:
         if member is None or member.telegram_id is None or member.blocked:
             continue  # gone, or blocked the bot: nothing is sent to them
         locale = locale_of(member, services)
-        markup = keyboard(
-            [
-                [
-                    (
-                        label(context, locale, "events.cancel_signup"),
-                        callbacks.pack(F, "sc", event.id),
-                    ),
-                    (label(context, locale, "events.calendar"), callbacks.pack(F, "ics", event.id)),
-                ]
-            ]
-        )
+        markup = mine_markup(context, locale, event)
         try:
             await context.bot.send_message(
                 member.telegram_id,

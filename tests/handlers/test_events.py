@@ -154,6 +154,14 @@ async def test_english_resident_and_forged_buttons(harness: Harness) -> None:
     assert last is not None and last.document is not None
 
 
+async def test_details_of_an_event_that_is_gone_say_so_once(harness: Harness) -> None:
+    """A details button naming no event (forged, or a database restored from before it)."""
+    h = harness
+    a = await neighbour(h, 2001, "王芳")
+    await h.callback(a, "ev:show:999")
+    assert [x.text for x in h.alerts(a)] == ["找不到这个活动，它可能已被删除。"]
+
+
 async def test_organizer_cancels_and_everyone_is_told(harness: Harness) -> None:
     h = harness
     a = await neighbour(h, 2201, "王芳")
@@ -323,3 +331,25 @@ async def test_weekly_care_service_for_one_compound(harness: Harness) -> None:
     await h.press(inside, "📅 加入日历", chat=group)
     document = h.last(inside)
     assert document is not None and document.document is not None
+
+
+async def test_a_preview_gone_stale_is_refused_once_and_publishes_nothing(harness: Harness) -> None:
+    """Publish pressed after the start went by: one answer, saying why, and no event."""
+    h = harness
+    org = h.organizer
+    await h.start(org)
+    await h.send(org, "/newevent")
+    await h.press(org, "讲座")
+    await h.send(org, "防诈骗讲座")
+    await h.press(org, "跳过")
+    await h.send(org, "11-26 12:00-13:00")  # two hours from now
+    await h.send(org, "社区活动室")
+    await h.send(org, "0")
+    await h.press(org, "跳过")
+    await h.send(org, "0")
+    await h.press(org, "全社区")
+    assert "预览" in h.last_text(org)
+    h.clock.advance(hours=3)
+    await h.press(org, "发布")
+    assert "开始时间已经过去了" in (h.alerts(org)[-1].text or "")
+    assert await h.db.scalar("SELECT count(*) FROM events") == 0
