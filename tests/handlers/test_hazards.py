@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linli.core.community import Role
-from linli.core.hazards import NewReport, Status
+from linli.core.hazards import NewReport, ReportDraft, Status
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
 from linli.storage import drafts as drafts_db
@@ -290,7 +290,8 @@ async def test_limits_description_sticker_and_hourly(make_harness) -> None:  # t
     await h.send(wang, "水" * 4096)  # as long as a Telegram message can be
     assert "最多 1000 个字，这段有 4096 个字" in h.last_text(wang)
     draft = await drafts_db.get_draft(h.db, wang.id)
-    assert draft is not None and "desc" not in draft.data and draft.step == "description"
+    assert draft is not None and draft.step == "description"
+    assert ReportDraft.from_data(draft.data).description == ""  # nothing of it was kept
     await h.send(wang, "水管漏水")
     h.sim.send_sticker(wang, wang.id)
     await h.process()
@@ -423,11 +424,10 @@ async def test_reports_are_paginated(harness: Harness) -> None:
     h = harness
     await h.start(h.organizer)
     for i in range(20):  # filed straight into storage: the flow is tested above
-        await drafts_db.put_draft(h.db, Draft(4000 + i, "report", "confirm", {}), h.clock())
+        draft = Draft(4000 + i, "report", "confirm", {})
+        await drafts_db.put_draft(h.db, draft, h.clock())
         new = NewReport("water", f"漏水 {i}", False, False, lat=39.0 + i, lon=117.0)
-        await hazards_db.create_report(
-            h.db, new, reporter_id=None, draft_user_id=4000 + i, now=h.clock()
-        )
+        await hazards_db.create_report(h.db, new, reporter_id=None, ending=draft, now=h.clock())
     await h.send(h.organizer, "/reports")
     assert "H-0015" in h.last_text(h.organizer) and "H-0016" not in h.last_text(h.organizer)
     await h.press(h.organizer, "下一页 ▶")
@@ -485,4 +485,5 @@ async def test_a_sticker_instead_of_a_description_or_location(harness: Harness) 
     await h.process()
     assert 'Tap "Send my location"' in h.last_text(tom)
     draft = await drafts_db.get_draft(h.db, tom.id)
-    assert draft is not None and draft.step == "location" and draft.data["desc"] == "loose tiles"
+    assert draft is not None and draft.step == "location"
+    assert ReportDraft.from_data(draft.data).description == "loose tiles"

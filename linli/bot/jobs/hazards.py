@@ -9,11 +9,15 @@ from datetime import timedelta
 
 from telegram.error import TelegramError
 
-from linli.bot import callbacks
-from linli.bot.common import keyboard, label, locale_of, notify, text
+from linli.bot.common import locale_of, notify, text
 from linli.bot.context import LinliContext
-from linli.bot.handlers.hazards import organizer_chats, report_view, triage_markup
 from linli.bot.jobs import Tick
+from linli.bot.views.hazards import (
+    followup_markup,
+    organizer_chats,
+    report_view,
+    triage_markup,
+)
 from linli.core import hazards as rules
 from linli.storage import hazards as hazards_db
 from linli.storage import members as members_db
@@ -68,20 +72,7 @@ async def ask_if_fixed(context: LinliContext) -> None:
         if member is None or not await hazards_db.claim_followup(services.db, report.id, now):
             continue
         locale = locale_of(member, services)
-        markup = keyboard(
-            [
-                [
-                    (
-                        label(context, locale, "hazards.fixed_yes"),
-                        callbacks.pack("hz", "fu", "y", report.id),
-                    ),
-                    (
-                        label(context, locale, "hazards.fixed_no"),
-                        callbacks.pack("hz", "fu", "n", report.id),
-                    ),
-                ]
-            ]
-        )
+        markup = followup_markup(context, locale, report)
         await notify(
             context,
             member,
