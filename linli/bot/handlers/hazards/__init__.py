@@ -1,6 +1,7 @@
 """Hazard reports (随手拍), split along what a person does:
 
-- report.py: /report and its private flow, a photo sent with no flow, "me too", sending;
+- report.py: /report and its private flow, a photo sent with no flow, Back and Cancel;
+- send.py: sending (named or anonymous, within the hourly limit), or "me too" instead;
 - triage.py: an organizer's or building leader's card buttons and their notes;
 - followup.py: the reporter's answer to "is it fixed?";
 - lists.py: /myreports and /reports.
@@ -16,7 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from linli.bot import flows
 from linli.bot.commands import CommandSpec
-from linli.bot.handlers.hazards import followup, lists, report, triage
+from linli.bot.handlers.hazards import followup, lists, report, send, triage
 from linli.bot.handlers.hazards.report import start_report
 from linli.bot.handlers.hazards.shared import FEATURE, REPORT_FLOW, ROUTER, TRIAGE_FLOW
 from linli.core.community import Role
@@ -37,4 +38,4 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("reports", FEATURE, role=Role.ORGANIZER),
 ]
 
-__all__ = ["COMMANDS", "HANDLERS", "followup", "start_report"]
+__all__ = ["COMMANDS", "HANDLERS", "followup", "send", "start_report"]
