@@ -7,11 +7,14 @@ import hashlib
 import math
 import re
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from linli.core.community import Community
+from linli.core.members import Member, can_triage_building
 from linli.core.outcomes import Refused
 
 MAX_PHOTOS = 3
@@ -240,11 +243,81 @@ def may_report(recent_count: int, per_hour: int) -> Refused | None:
     return None
 
 
+HOUR = timedelta(hours=1)
+
+
+class ReportQuota:
+    """The hourly limit, one home for both kinds of report: when each sender filed their
+    reports of the last hour, named and anonymous counted together.
+
+    Whoever keeps it keeps it in memory only: written down, it would link an anonymous
+    report to its sender. A sender it does not know yet (after a start) is `seed`ed with
+    their named reports of the last hour, which are on disk anyway."""
+
+    def __init__(self) -> None:
+        self._sent: dict[int, list[datetime]] = {}
+
+    def knows(self, sender: int) -> bool:
+        return sender in self._sent
+
+    def seed(self, sender: int, times: Iterable[datetime]) -> None:
+        self._sent.setdefault(sender, []).extend(times)
+
+    def check(self, sender: int, now: datetime, per_hour: int) -> Refused | None:
+        """Why this sender may not file one more report now, or None."""
+        recent = [t for t in self._sent.get(sender, []) if now - t < HOUR]
+        if recent:
+            self._sent[sender] = recent
+        else:  # forgotten: a later check seeds it again (from nothing but named reports)
+            self._sent.pop(sender, None)
+        return may_report(len(recent), per_hour)
+
+    def record(self, sender: int, now: datetime) -> None:
+        self._sent.setdefault(sender, []).append(now)
+
+
 def decide_triage(report: Report, action: Action) -> Status | Refused:
     """The new status, or why this button no longer applies to the report."""
     if action not in ALLOWED[report.status]:
         return Refused("not_allowed_now", {"code": report.code, "status": report.status.value})
     return ACTION_TARGET[action]
+
+
+def may_triage(member: Member, report: Report | None, action: Action) -> Refused | None:
+    """Why this member may not press this button of this report's card now, or None."""
+    if report is None:
+        return Refused("unknown_report")
+    if not can_triage_building(member, report.building_id):
+        return Refused("not_triager", {"code": report.code})
+    outcome = decide_triage(report, action)
+    return outcome if isinstance(outcome, Refused) else None
+
+
+def verification_awards(report: Report) -> list[tuple[str, str]]:
+    """(points rule, idempotency key) credited to the reporter when the report is verified."""
+    awards = [("verified_report", f"hazard:{report.id}:ack")]
+    if report.urgent:
+        awards.append(("urgent_bonus", f"hazard:{report.id}:ack:urgent"))
+    return awards
+
+
+@dataclass(frozen=True, slots=True)
+class TriageNote:
+    """The private flow a card's button starts: which report, which action, awaiting a note."""
+
+    report_id: int
+    action: Action
+
+    def to_data(self) -> dict[str, Any]:
+        return {"report_id": self.report_id, "action": self.action.value}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> TriageNote:
+        # "rid"/"act": how a note asked for before an upgrade was kept
+        return cls(
+            int(data.get("report_id", data.get("rid", 0))),
+            Action(data.get("action", data.get("act"))),
+        )
 
 
 def triage_note(action: Action, text: str | None) -> str | Refused:
@@ -362,6 +435,117 @@ def previous_step(step: str, photo_first: bool, had_duplicates: bool) -> str | N
     return None
 
 
+# The draft of a report was first kept under these short keys; a resident in the middle of
+# a report when the bot was upgraded still has them (read, never written).
+_OLD_DRAFT_KEYS = {
+    "category": "cat",
+    "description": "desc",
+    "address": "addr",
+    "building_id": "bld",
+    "anonymous": "anon",
+    "photo_first": "pf",
+    "duplicates": "dups",
+}
+
+
+@dataclass(slots=True)
+class ReportDraft:
+    """What a resident has given so far in /report or a photo-first report (kept as JSON
+    between messages; the step it is at is kept beside it)."""
+
+    category: str = ""
+    urgent: bool = False
+    description: str = ""
+    photos: list[str] = field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    building_id: str | None = None
+    anonymous: bool | None = None  # None until chosen (photo-first chooses when sending)
+    photo_first: bool = False
+    duplicates: list[int] = field(default_factory=list)  # open reports that look the same
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "urgent": self.urgent,
+            "description": self.description,
+            "photos": list(self.photos),
+            "lat": self.lat,
+            "lon": self.lon,
+            "address": self.address,
+            "building_id": self.building_id,
+            "anonymous": self.anonymous,
+            "photo_first": self.photo_first,
+            "duplicates": list(self.duplicates),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ReportDraft:
+        def get(key: str, default: Any = None) -> Any:
+            old = _OLD_DRAFT_KEYS.get(key, key)
+            return data.get(key, data.get(old, default))
+
+        lat, lon, anonymous, building = get("lat"), get("lon"), get("anonymous"), get("building_id")
+        return cls(
+            category=str(get("category") or ""),
+            urgent=bool(get("urgent")),
+            description=str(get("description") or ""),
+            photos=[str(p) for p in get("photos") or []],
+            lat=float(lat) if lat is not None else None,
+            lon=float(lon) if lon is not None else None,
+            address=str(get("address") or ""),
+            building_id=str(building) if building else None,
+            anonymous=bool(anonymous) if anonymous is not None else None,
+            photo_first=bool(get("photo_first")),
+            duplicates=[int(i) for i in get("duplicates") or []],
+        )
+
+    def choose(self, category: Category) -> None:
+        self.category, self.urgent = category.key, category.urgent
+
+    def add_photo(self, file_id: str) -> bool:
+        """Keep one more photo; False (nothing kept) if there are already MAX_PHOTOS."""
+        if len(self.photos) >= MAX_PHOTOS:
+            return False
+        self.photos.append(file_id)
+        return True
+
+    @property
+    def photos_full(self) -> bool:
+        return len(self.photos) >= MAX_PHOTOS
+
+    def located(self, lat: float, lon: float) -> None:
+        self.lat, self.lon = lat, lon
+
+    def in_building(self, building_id: str) -> None:
+        self.building_id, self.address = building_id, ""
+
+    def at_address(self, address: str, building_id: str | None) -> None:
+        self.address, self.building_id = address, building_id
+
+    def next_step(self, answered: str) -> str | None:
+        """Where the flow goes once the step `answered` is done (None: nowhere)."""
+        return next_step(answered, self.photo_first, bool(self.duplicates))
+
+    def previous_step(self, step: str) -> str | None:
+        """Where Back goes from `step` (None: it is the first)."""
+        return previous_step(step, self.photo_first, bool(self.duplicates))
+
+    def new_report(self, *, anonymous: bool) -> NewReport:
+        return NewReport(
+            category=self.category or "other",
+            description=self.description,
+            anonymous=anonymous,
+            urgent=self.urgent,
+            lat=self.lat,
+            lon=self.lon,
+            address=self.address,
+            building_id=self.building_id,
+            photos=tuple(self.photos),
+        )
+
+
 # --- /reports filters: "/reports new fire heyuan/1" (any order, each optional).
 
 
@@ -387,6 +571,18 @@ class ReportFilter:
         except ValueError:
             return None
         return cls(statuses or tuple(Status), parts[1] or None, parts[2] or None)
+
+
+def scoped_filter(
+    wanted: ReportFilter, *, organizer: bool, leads: str | None
+) -> ReportFilter | Refused:
+    """What /reports shows: organizers what they ask for, the leader of building `leads`
+    only that building's reports, anyone else nothing."""
+    if organizer:
+        return wanted
+    if leads is None:
+        return Refused("organizers_only")
+    return ReportFilter(wanted.statuses, wanted.category, leads)
 
 
 _STATUS_WORDS: dict[str, tuple[Status, ...]] = {

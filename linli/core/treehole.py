@@ -5,8 +5,10 @@ keeps only its hash (see core.hazards.new_followup_code / followup_hash)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from linli.core.outcomes import Refused
 
@@ -54,3 +56,34 @@ def clean_reply(text: str | None) -> str | Refused:
     if len(body) > REPLY_MAX_CHARS:
         return Refused("reply_too_long", {"limit": REPLY_MAX_CHARS, "length": len(body)})
     return body
+
+
+@dataclass(frozen=True, slots=True)
+class TreeholeDraft:
+    """/treehole's message, written but not sent yet (kept between messages)."""
+
+    text: str = ""
+    photo: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {"text": self.text, "photo": self.photo}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> TreeholeDraft:
+        photo = data.get("photo")
+        return cls(str(data.get("text") or ""), str(photo) if photo else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDraft:
+    """An organizer's answer being written to message `message_id`."""
+
+    message_id: int
+
+    def to_data(self) -> dict[str, Any]:
+        return {"message_id": self.message_id}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ReplyDraft:
+        # "mid": how a reply asked for before an upgrade was kept
+        return cls(int(data.get("message_id", data.get("mid", 0))))

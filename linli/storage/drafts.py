@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from linli.core.clock import to_iso
-from linli.storage.db import Database
+from linli.storage.db import Database, Tx
 
 
 @dataclass(slots=True)
@@ -46,6 +46,18 @@ async def clear_draft(db: Database, user_id: int, flow: str | None = None) -> bo
     if flow is None:
         return await db.write("DELETE FROM drafts WHERE user_id = ?", (user_id,)) == 1
     return await db.write("DELETE FROM drafts WHERE user_id = ? AND flow = ?", (user_id, flow)) == 1
+
+
+async def end_draft(tx: Tx, draft: Draft) -> bool:
+    """Inside the caller's transaction, delete this draft (its user's, if still the same
+    flow): a flow's last step saves what it made and ends itself at once. True if it was
+    there."""
+    return (
+        await tx.rowcount(
+            "DELETE FROM drafts WHERE user_id = ? AND flow = ?", (draft.user_id, draft.flow)
+        )
+        == 1
+    )
 
 
 async def prune_drafts(db: Database, before: datetime) -> int:

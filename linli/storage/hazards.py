@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from linli.core import hazards as rules
@@ -12,7 +12,9 @@ from linli.core.clock import from_iso, to_iso
 from linli.core.exports import Open311Names
 from linli.core.hazards import Action, NewReport, Report, ReportChange, Status
 from linli.core.outcomes import Refused, RefusedError
+from linli.storage import drafts
 from linli.storage.db import Database, Row, Tx
+from linli.storage.drafts import Draft
 
 # Credits the reporter inside the triage transaction; returns the points credited.
 Award = Callable[[Tx, Report], Awaitable[int]]
@@ -62,13 +64,13 @@ async def get_report(db: Database | Tx, report_id: int) -> Report | None:
     return report_from_row(row) if row else None
 
 
-async def recent_count(db: Database | Tx, member_id: int, since: datetime) -> int:
-    """Reports the member filed under their name since `since` (for the hourly limit)."""
-    count = await db.scalar(
-        "SELECT count(*) FROM hazards WHERE reporter_id = ? AND created_at >= ?",
+async def named_report_times(db: Database | Tx, member_id: int, since: datetime) -> list[datetime]:
+    """When the member filed reports under their name since `since` (for the hourly limit)."""
+    rows = await db.fetchall(
+        "SELECT created_at FROM hazards WHERE reporter_id = ? AND created_at >= ? ORDER BY id",
         (member_id, to_iso(since)),
     )
-    return int(count or 0)
+    return [from_iso(r["created_at"]) for r in rows]
 
 
 async def create_report(
@@ -76,30 +78,21 @@ async def create_report(
     new: NewReport,
     *,
     reporter_id: int | None,
-    draft_user_id: int,
+    ending: Draft,
     now: datetime,
     followup_hash: str | None = None,
-    per_hour: int | None = None,
 ) -> Report:
-    """Save a confirmed report and end its flow in one transaction.
+    """Save a confirmed report and end the draft it was written in, in one transaction.
 
-    The flow's draft is deleted here: if it is already gone, this confirmation was handled
-    before (a second tap, a redelivered update) and RefusedError("already_sent") is raised.
-    An anonymous report gets reporter_id NULL; the caller passes only the follow-up hash.
+    If that draft is already gone, this confirmation was handled before (a second tap, a
+    redelivered update) and RefusedError("already_sent") is raised. An anonymous report
+    gets reporter_id NULL; the caller passes only the follow-up hash.
     """
     if new.anonymous and (reporter_id is not None or not followup_hash):
         raise ValueError("an anonymous report takes a follow-up hash and no reporter")
     async with db.transaction() as tx:
-        ended = await tx.rowcount(
-            "DELETE FROM drafts WHERE user_id = ? AND flow = 'report'", (draft_user_id,)
-        )
-        if ended != 1:
+        if not await drafts.end_draft(tx, ending):
             raise RefusedError(Refused("already_sent"))
-        if reporter_id is not None and per_hour is not None:
-            recent = await recent_count(tx, reporter_id, now - timedelta(hours=1))
-            refused = rules.may_report(recent, per_hour)
-            if refused is not None:
-                raise RefusedError(refused)
         report_id = await tx.execute(
             "INSERT INTO hazards (category, description, anonymous, reporter_id, followup_hash,"
             " urgent, lat, lon, address, building_id, created_at, updated_at)"

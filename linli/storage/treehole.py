@@ -10,7 +10,9 @@ from datetime import datetime
 from linli.core.clock import from_iso, to_iso
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.treehole import TreeholeMessage, TreeholeReply
+from linli.storage import drafts
 from linli.storage.db import Database, Row, Tx
+from linli.storage.drafts import Draft
 
 _SELECT = """
 SELECT t.*, (SELECT count(*) FROM treehole_replies r WHERE r.message_id = t.id) AS replies
@@ -30,16 +32,13 @@ async def create_message(
     text: str,
     photo: str | None,
     followup_hash: str,
-    draft_user_id: int,
+    ending: Draft,
     now: datetime,
 ) -> TreeholeMessage:
-    """Save the message and delete the flow's draft in one transaction; a second
+    """Save the message and end the draft it was written in, in one transaction; a second
     confirmation (double tap, redelivery) finds no draft and raises RefusedError."""
     async with db.transaction() as tx:
-        ended = await tx.rowcount(
-            "DELETE FROM drafts WHERE user_id = ? AND flow = 'treehole'", (draft_user_id,)
-        )
-        if ended != 1:
+        if not await drafts.end_draft(tx, ending):
             raise RefusedError(Refused("already_sent"))
         message_id = await tx.execute(
             "INSERT INTO treehole_messages (text, photo, followup_hash, created_at)"

@@ -156,6 +156,54 @@ def test_rate_limit() -> None:
     assert h.may_report(5, 5) == Refused("too_many_reports", {"limit": 5})
 
 
+def test_hourly_quota_counts_both_kinds_per_sender_over_a_sliding_hour() -> None:
+    quota = h.ReportQuota()
+    assert not quota.knows(9)
+    quota.seed(9, [T0 - timedelta(minutes=50)])  # a named report filed before a restart
+    assert quota.knows(9)
+    assert quota.check(9, T0, 2) is None
+    quota.record(9, T0)  # an anonymous one: the same counter
+    assert quota.check(9, T0 + timedelta(minutes=5), 2) == Refused("too_many_reports", {"limit": 2})
+    assert quota.check(8, T0, 2) is None  # another sender has their own
+    assert quota.check(9, T0 + timedelta(minutes=10), 2) is None  # the seeded one is an hour old
+    assert quota.check(9, T0 + timedelta(minutes=60), 2) is None and not quota.knows(9)
+
+
+def test_report_draft_round_trips_and_reads_the_old_short_keys() -> None:
+    draft = h.ReportDraft(
+        category="fire", urgent=True, description="smoke", photos=["p1"], lat=39.1, lon=117.2,
+        address="3号楼下", building_id="heyuan/3", anonymous=False, photo_first=True,
+        duplicates=[4, 5],
+    )  # fmt: skip
+    assert h.ReportDraft.from_data(draft.to_data()) == draft
+    old = {
+        "photos": ["p1"], "cat": "fire", "urgent": True, "desc": "smoke", "lat": 39.1,
+        "lon": 117.2, "addr": "3号楼下", "bld": "heyuan/3", "anon": False, "pf": True,
+        "dups": [4, 5],
+    }  # fmt: skip
+    assert h.ReportDraft.from_data(old) == draft
+    assert h.ReportDraft.from_data({}) == h.ReportDraft()  # a draft started before any answer
+    assert h.ReportDraft.from_data({"photos": []}).anonymous is None
+
+
+def test_report_draft_walks_its_steps() -> None:
+    draft = h.ReportDraft(photo_first=True)
+    assert draft.next_step("category") == "location"
+    assert draft.next_step("location") == "confirm"
+    draft.duplicates = [3]
+    assert draft.next_step("location") == "duplicates"
+    assert draft.previous_step("confirm") == "duplicates"
+    assert [draft.add_photo(p) for p in "abcd"] == [True, True, True, False]
+    assert draft.photos_full and draft.photos == ["a", "b", "c"]
+    assert draft.new_report(anonymous=True).category == "other"  # never chosen: "other"
+
+
+def test_triage_note_draft_reads_the_old_keys() -> None:
+    note = h.TriageNote(7, Action.REJECT)
+    assert h.TriageNote.from_data(note.to_data()) == note
+    assert h.TriageNote.from_data({"rid": 7, "act": "rej"}) == note
+
+
 def test_typed_building_names() -> None:
     assert h.match_building("heyuan/1", COMMUNITY) == "heyuan/1"
     assert h.match_building("和苑小区1号楼", COMMUNITY) == "heyuan/1"

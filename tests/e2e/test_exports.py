@@ -115,11 +115,12 @@ def test_export_members_and_points(
 
 
 async def _report(db: Database, tg: int, new: NewReport) -> None:
-    await drafts_db.put_draft(db, Draft(tg, "report", "confirm", {}), NOW)
+    draft = Draft(tg, "report", "confirm", {})
+    await drafts_db.put_draft(db, draft, NOW)
     reporter = None if new.anonymous else (await resident(db, tg, "main/1", NOW)).id
     followup = "h" if new.anonymous else None
     await hazards_db.create_report(
-        db, new, reporter_id=reporter, draft_user_id=tg, now=NOW, followup_hash=followup
+        db, new, reporter_id=reporter, ending=draft, now=NOW, followup_hash=followup
     )
 
 

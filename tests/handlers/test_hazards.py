@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linli.core.community import Role
-from linli.core.hazards import NewReport, Status
+from linli.core.hazards import NewReport, ReportDraft, Status
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
 from linli.storage import drafts as drafts_db
@@ -290,7 +290,8 @@ async def test_limits_description_sticker_and_hourly(make_harness) -> None:  # t
     await h.send(wang, "水" * 4096)  # as long as a Telegram message can be
     assert "最多 1000 个字，这段有 4096 个字" in h.last_text(wang)
     draft = await drafts_db.get_draft(h.db, wang.id)
-    assert draft is not None and "desc" not in draft.data and draft.step == "description"
+    assert draft is not None and draft.step == "description"
+    assert ReportDraft.from_data(draft.data).description == ""  # nothing of it was kept
     await h.send(wang, "水管漏水")
     h.sim.send_sticker(wang, wang.id)
     await h.process()
@@ -423,11 +424,10 @@ async def test_reports_are_paginated(harness: Harness) -> None:
     h = harness
     await h.start(h.organizer)
     for i in range(20):  # filed straight into storage: the flow is tested above
-        await drafts_db.put_draft(h.db, Draft(4000 + i, "report", "confirm", {}), h.clock())
+        draft = Draft(4000 + i, "report", "confirm", {})
+        await drafts_db.put_draft(h.db, draft, h.clock())
         new = NewReport("water", f"漏水 {i}", False, False, lat=39.0 + i, lon=117.0)
-        await hazards_db.create_report(
-            h.db, new, reporter_id=None, draft_user_id=4000 + i, now=h.clock()
-        )
+        await hazards_db.create_report(h.db, new, reporter_id=None, ending=draft, now=h.clock())
     await h.send(h.organizer, "/reports")
     assert "H-0015" in h.last_text(h.organizer) and "H-0016" not in h.last_text(h.organizer)
     await h.press(h.organizer, "下一页 ▶")
@@ -485,4 +485,65 @@ async def test_a_sticker_instead_of_a_description_or_location(harness: Harness) 
     await h.process()
     assert 'Tap "Send my location"' in h.last_text(tom)
     draft = await drafts_db.get_draft(h.db, tom.id)
-    assert draft is not None and draft.step == "location" and draft.data["desc"] == "loose tiles"
+    assert draft is not None and draft.step == "location"
+    assert ReportDraft.from_data(draft.data).description == "loose tiles"
+
+
+async def anonymous_report(h: Harness, user: SimUser) -> None:
+    """The whole Chinese flow, anonymously, no photos."""
+    await h.send(user, "/report")
+    await h.press(user, "漏水")
+    await h.send(user, "水管漏水")
+    await h.press(user, "跳过")
+    await h.send(user, "和苑小区1号楼")
+    if "我也遇到了" in " ".join(h.buttons(user)):
+        await h.press(user, "不是，这是新情况")
+    await h.press(user, "🕶 匿名提交（不得积分）")
+    await h.press(user, "✅ 提交")
+
+
+async def test_one_hourly_limit_for_named_and_anonymous_reports(make_harness) -> None:  # type: ignore[no-untyped-def]
+    h = await make_harness({"hazards": {"max_reports_per_hour": 2}})
+    wang, li = h.user(2001, "王芳"), h.user(2002, "李明")
+    await resident(h, wang)
+    await resident(h, li)
+    await anonymous_report(h, wang)
+    await anonymous_report(h, wang)
+    assert "/followup" in h.last_text(wang)
+    await anonymous_report(h, wang)  # a third anonymous one: over the limit
+    assert "一小时内最多提交 2 条报告" in h.last_text(wang)
+    await named_report(h, li)
+    await anonymous_report(h, li)  # named and anonymous count together
+    await named_report(h, li, category="电梯故障")
+    assert "一小时内最多提交 2 条报告" in h.last_text(li)
+    assert await h.db.scalar("SELECT count(*) FROM hazards") == 4
+    h.clock.advance(minutes=61)
+    await h.press(li, "✅ 提交")  # the refused draft was kept: an hour later it goes through
+    assert "H-0005" in h.last_text(li)
+
+
+async def test_the_named_hourly_count_survives_a_restart(make_harness) -> None:  # type: ignore[no-untyped-def]
+    h = await make_harness({"hazards": {"max_reports_per_hour": 1}})
+    wang = h.user(2001, "王芳")
+    await resident(h, wang)
+    await named_report(h, wang)
+    await h.restart()
+    await anonymous_report(h, wang)  # the named report is on disk: it still counts
+    assert "一小时内最多提交 1 条报告" in h.last_text(wang)
+    assert await h.db.scalar("SELECT count(*) FROM hazards") == 1
+
+
+async def test_a_report_half_written_before_an_upgrade_goes_on(harness: Harness) -> None:
+    """A draft kept under the old short keys ("cat", "desc", "bld"...) is read as it was."""
+    h = harness
+    wang = h.user(2001, "王芳")
+    await resident(h, wang)
+    old = {"photos": ["p1"], "cat": "water", "desc": "水管漏水", "bld": "heyuan/1", "addr": ""}
+    await drafts_db.put_draft(h.db, Draft(wang.id, "report", "anonymous", old), h.clock())
+    await h.callback(wang, "hz:anon:0")
+    assert "水管漏水" in h.last_text(wang) and "1号楼" in h.last_text(wang)
+    await h.press(wang, "✅ 提交")
+    report = await hazards_db.get_report(h.db, 1)
+    assert report is not None and report.category == "water" and report.photos == ("p1",)
+    assert report.description == "水管漏水" and report.building_id == "heyuan/1"
+    assert not report.anonymous

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from linli.storage.db import Database, Tx
 from linli.storage.drafts import Draft
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+SENT = Draft(501, "report", "confirm", {})  # a draft already ended
 
 
 @pytest.fixture
@@ -39,18 +41,12 @@ async def file_report(
     reporter: int | None,
     *,
     now: datetime = T0,
-    per_hour: int | None = None,
     code_hash: str | None = None,
 ) -> Report:
-    await drafts_db.put_draft(db, Draft(tg, "report", "confirm", {}), now)
+    draft = Draft(tg, "report", "confirm", {})
+    await drafts_db.put_draft(db, draft, now)
     return await hz.create_report(
-        db,
-        new,
-        reporter_id=reporter,
-        draft_user_id=tg,
-        now=now,
-        per_hour=per_hour,
-        followup_hash=code_hash,
+        db, new, reporter_id=reporter, ending=draft, now=now, followup_hash=code_hash
     )
 
 
@@ -73,32 +69,25 @@ async def test_create_ends_the_flow_and_a_second_confirmation_changes_nothing(db
     assert report.photos == ("p1", "p2", "p3")  # at most three are kept
     assert await drafts_db.get_draft(db, 501) is None
     with pytest.raises(RefusedError) as exc:
-        await hz.create_report(db, FIRE, reporter_id=me, draft_user_id=501, now=T0)
+        await hz.create_report(db, FIRE, reporter_id=me, ending=SENT, now=T0)
     assert exc.value.refused.reason == "already_sent"
     assert await db.scalar("SELECT count(*) FROM hazards") == 1
 
 
-async def test_hourly_limit_counts_only_the_last_hour(db: Database) -> None:
+async def test_named_report_times_feed_the_hourly_limit(db: Database) -> None:
     me = await member(db, 501)
-    for i in range(2):
-        await file_report(db, 501, FIRE, me, now=T0 + timedelta(minutes=i), per_hour=2)
-    with pytest.raises(RefusedError) as exc:
-        await file_report(db, 501, FIRE, me, now=T0 + timedelta(minutes=30), per_hour=2)
-    assert exc.value.refused.reason == "too_many_reports"
-    assert await db.scalar("SELECT count(*) FROM hazards") == 2
-    # the refused confirmation rolled back: the draft is still there to try later
-    assert await drafts_db.get_draft(db, 501) is not None
-    later = await file_report(db, 501, FIRE, me, now=T0 + timedelta(minutes=61), per_hour=2)
-    assert later.id == 3
+    for minutes in (0, 20):
+        await file_report(db, 501, FIRE, me, now=T0 + timedelta(minutes=minutes))
+    await file_report(db, 501, replace(FIRE, anonymous=True), None, code_hash="h")
+    times = await hz.named_report_times(db, me, T0 + timedelta(minutes=10))
+    assert times == [T0 + timedelta(minutes=20)]  # the anonymous one is not on disk as mine
 
 
 async def test_anonymous_report_has_no_reporter(db: Database) -> None:
     await member(db, 501)
     anon = NewReport("gas", "smell", True, True, address="3号楼下")
     with pytest.raises(ValueError):
-        await hz.create_report(
-            db, anon, reporter_id=1, draft_user_id=501, now=T0, followup_hash="h"
-        )
+        await hz.create_report(db, anon, reporter_id=1, ending=SENT, now=T0, followup_hash="h")
     report = await file_report(db, 501, anon, None, code_hash=followup_hash("AAAA-BBBB-CCCC"))
     assert report.anonymous and report.reporter_id is None
     assert await hz.report_by_followup(db, followup_hash("AAAA-BBBB-CCCC")) == report

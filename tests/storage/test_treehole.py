@@ -28,20 +28,21 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 async def test_message_once_replies_and_lookup(db: Database) -> None:
     org = (await members_db.ensure_member(db, 1000, "Org", None, T0)).id
-    await drafts_db.put_draft(db, Draft(501, "treehole", "confirm", {"text": "hi"}), T0)
+    draft = Draft(501, "treehole", "confirm", {"text": "hi"})
+    await drafts_db.put_draft(db, draft, T0)
     message = await th.create_message(
         db,
         text="the stairs light is broken",
         photo=None,
         followup_hash=followup_hash("AAAA-BBBB-CCCC"),
-        draft_user_id=501,
+        ending=draft,
         now=T0,
     )
     assert message.code == "T-0001" and message.replies == 0
     assert await drafts_db.get_draft(db, 501) is None
     with pytest.raises(RefusedError):
         await th.create_message(
-            db, text="again", photo=None, followup_hash="x", draft_user_id=501, now=T0
+            db, text="again", photo=None, followup_hash="x", ending=draft, now=T0
         )
     assert await db.scalar("SELECT count(*) FROM treehole_messages") == 1
     assert await th.message_by_followup(db, followup_hash("AAAA-BBBB-CCCC")) == message

@@ -92,11 +92,12 @@ async def person(
 async def report(
     db: Database, telegram_id: int, category: str, at: datetime, reporter: int | None
 ) -> int:
-    await drafts_db.put_draft(db, Draft(telegram_id, "report", "confirm", {}), at)
+    draft = Draft(telegram_id, "report", "confirm", {})
+    await drafts_db.put_draft(db, draft, at)
     anonymous = reporter is None
     new = NewReport(category, "看到了隐患", anonymous, False, building_id="heyuan/1")
     created = await hazards_db.create_report(
-        db, new, reporter_id=reporter, draft_user_id=telegram_id, now=at,
+        db, new, reporter_id=reporter, ending=draft, now=at,
         followup_hash=followup_hash(f"CODE{telegram_id}{category}") if anonymous else None,
     )  # fmt: skip
     return created.id

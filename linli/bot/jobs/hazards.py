@@ -5,16 +5,21 @@ never sends it twice (a crash between the claim and the send loses that one mess
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.error import TelegramError
 
-from linli.bot import callbacks
-from linli.bot.common import keyboard, label, locale_of, notify, text
+from linli.bot.common import locale_of, notify, text
 from linli.bot.context import LinliContext
-from linli.bot.handlers.hazards import organizer_chats, report_view, triage_markup
 from linli.bot.jobs.tick import Tick
+from linli.bot.views.hazards import (
+    followup_markup,
+    organizer_chats,
+    report_view,
+    triage_markup,
+)
 from linli.core import hazards as rules
+from linli.core.hazards import Report
 from linli.storage import hazards as hazards_db
 from linli.storage import members as members_db
 
@@ -24,35 +29,28 @@ async def escalate_urgent_reports(context: LinliContext) -> None:
     services = context.services
     settings, now = services.config.hazards, services.now()
     for report in await hazards_db.escalation_candidates(services.db, settings.max_escalations):
-        if not rules.escalation_due(
+        due = rules.escalation_due(
             report, now, settings.escalate_after_minutes, settings.max_escalations
-        ):
-            continue
-        if not await hazards_db.claim_escalation(services.db, report, now):
-            continue
-        number = report.escalations + 1
-        chats: list[tuple[int, str]] = []
-        group = services.config.organizers.group_chat_id
-        if group is not None:
-            chats.append((group, services.config.community.default_locale))
-        chats += await organizer_chats(services)
-        for chat_id, locale in chats:
-            try:
-                await context.bot.send_message(
-                    chat_id,
-                    text(
-                        context,
-                        locale,
-                        "hazards/escalation",
-                        r=report_view(context, report, locale),
-                        number=number,
-                        limit=settings.max_escalations,
-                        minutes=int((now - report.created_at).total_seconds() // 60),
-                    ),
-                    reply_markup=triage_markup(context, report, locale),
-                )
-            except TelegramError:
-                continue  # an organizer who never opened the bot; the others still hear
+        )
+        if due and await hazards_db.claim_escalation(services.db, report, now):
+            await _escalate(context, report, now)
+
+
+async def _escalate(context: LinliContext, report: Report, now: datetime) -> None:
+    services = context.services
+    group = services.config.organizers.group_chat_id
+    chats = [(group, services.config.community.default_locale)] if group is not None else []
+    minutes = int((now - report.created_at).total_seconds() // 60)
+    values = {"number": report.escalations + 1, "limit": services.config.hazards.max_escalations}
+    for chat_id, locale in chats + await organizer_chats(services):
+        body = text(context, locale, "hazards/escalation", r=report_view(context, report, locale),
+                    minutes=minutes, **values)  # fmt: skip
+        try:
+            await context.bot.send_message(
+                chat_id, body, reply_markup=triage_markup(context, report, locale)
+            )
+        except TelegramError:
+            continue  # an organizer who never opened the bot; the others still hear
 
 
 async def ask_if_fixed(context: LinliContext) -> None:
@@ -68,20 +66,7 @@ async def ask_if_fixed(context: LinliContext) -> None:
         if member is None or not await hazards_db.claim_followup(services.db, report.id, now):
             continue
         locale = locale_of(member, services)
-        markup = keyboard(
-            [
-                [
-                    (
-                        label(context, locale, "hazards.fixed_yes"),
-                        callbacks.pack("hz", "fu", "y", report.id),
-                    ),
-                    (
-                        label(context, locale, "hazards.fixed_no"),
-                        callbacks.pack("hz", "fu", "n", report.id),
-                    ),
-                ]
-            ]
-        )
+        markup = followup_markup(context, locale, report)
         await notify(
             context,
             member,
