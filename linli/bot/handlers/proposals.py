@@ -84,6 +84,11 @@ async def on_input(update: Update, context: LinliContext, actor: Actor, draft: D
         await refuse(update, context, actor.locale, step, "proposals")
         return
     await _save(context, draft, proposal, step)
+    await _ask(update, context, actor, step)
+
+
+async def _ask(update: Update, context: LinliContext, actor: Actor, step: str) -> None:
+    """The text after the title; the audience (by button) after the text."""
     if step == "body":
         await reply(update, context, actor.locale, "proposals/ask_body")
         return
@@ -271,8 +276,7 @@ async def on_reason_input(
     if isinstance(result, Refused):
         await refuse(update, context, actor.locale, result, "proposals")
         return
-    await views.tell_author(context, result, "proposals/declined_notice")
-    await views.refresh_cards(context, result)
+    await views.announce_declined(context, result)
     await reply(update, context, actor.locale, "proposals/declined", proposal=result)
 
 

@@ -7,13 +7,14 @@ downtime loses nothing and a second run sends nothing twice.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from linli.bot.common import locale_of, notify
 from linli.bot.context import LinliContext
 from linli.bot.jobs import Tick
 from linli.bot.views import polls as views
 from linli.bot.views import proposals as proposal_views
-from linli.core.polls import close_due, member_eligible, reminder_due, voter_key
+from linli.core.polls import Poll, close_due, member_eligible, reminder_due, voter_key
 from linli.storage import polls as polls_db
 from linli.storage import proposals as proposals_db
 
@@ -58,22 +59,25 @@ async def send_reminders(context: LinliContext) -> None:
         return
     now = services.now()
     for poll in await polls_db.reminders_pending(services.db):
-        if not reminder_due(poll, now, hours):
+        if reminder_due(poll, now, hours):
+            await _remind(context, poll, now)
+            await polls_db.finish_reminders(services.db, poll.id, now)
+
+
+async def _remind(context: LinliContext, poll: Poll, now: datetime) -> None:
+    """Each eligible member who has not voted (nor their household) hears once."""
+    services = context.services
+    voted = await polls_db.voter_keys(services.db, poll)
+    for member in await polls_db.eligible_members(services.db, poll.settings, services.community):
+        if member_eligible(poll.settings, member, services.community) is not None:
             continue
-        voted = await polls_db.voter_keys(services.db, poll)
-        for member in await polls_db.eligible_members(
-            services.db, poll.settings, services.community
-        ):
-            if member_eligible(poll.settings, member, services.community) is not None:
-                continue
-            if voter_key(poll, member) in voted:
-                continue
-            # Claimed before sending: a crash in between skips one reminder, never repeats one.
-            if not await polls_db.claim_reminder(services.db, poll.id, member.id, now):
-                continue
-            markup = views.reminder_markup(context, locale_of(member, services), poll)
-            await notify(context, member, "polls/reminder", markup, poll=poll)
-        await polls_db.finish_reminders(services.db, poll.id, now)
+        if voter_key(poll, member) in voted:
+            continue
+        # Claimed before sending: a crash in between skips one reminder, never repeats one.
+        if not await polls_db.claim_reminder(services.db, poll.id, member.id, now):
+            continue
+        markup = views.reminder_markup(context, locale_of(member, services), poll)
+        await notify(context, member, "polls/reminder", markup, poll=poll)
 
 
 async def refresh_cards(context: LinliContext) -> None:

@@ -33,6 +33,7 @@ from linli.core.polls import (
     PollDraft,
     PollKind,
     PollSetup,
+    Recorded,
     Tally,
     encode_order,
     picks_mask,
@@ -319,6 +320,14 @@ def ballot_markup(
     if poll.kind is PollKind.RANKED:
         return keyboard(_ranked_rows(context, locale, labels, poll, state))
     return keyboard(_one_tap_rows(labels, poll))
+
+
+def voted_values(
+    context: LinliContext, locale: str, poll: Poll, outcome: Recorded
+) -> dict[str, Any]:
+    """What the voter is shown of the vote that counted (a toast, and the ballot's new text)."""
+    labels = option_labels(context, locale, poll)
+    return {"outcome": outcome, "picked": [labels[i] for i in outcome.choice], "poll": poll}
 
 
 async def ballot_text(

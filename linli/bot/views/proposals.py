@@ -172,6 +172,24 @@ async def announce_ready(context: LinliContext, proposal: Proposal) -> None:
     await tell_author(context, proposal, "proposals/threshold_reached")
 
 
+async def announce_declined(context: LinliContext, proposal: Proposal) -> None:
+    """After an organizer declined it: the author hears why, the cards say so."""
+    await tell_author(context, proposal, "proposals/declined_notice")
+    await refresh_cards(context, proposal)
+
+
+def ready_markup(context: LinliContext, locale: str, proposal: Proposal) -> InlineKeyboardMarkup:
+    """Open a vote / Decline, for the organizers."""
+    return keyboard(
+        [
+            [
+                (label(context, locale, "proposals.open_vote"), pack(OpenVote(proposal.id))),
+                (label(context, locale, "proposals.decline"), pack(Decline(proposal.id))),
+            ]
+        ]
+    )
+
+
 async def post_ready_notice(context: LinliContext, proposal: Proposal) -> bool:
     """Open a vote / Decline in the organizers' group, recorded once sent (the scheduler
     retries a notice that could not be sent, so a ready proposal is never forgotten)."""
@@ -180,14 +198,6 @@ async def post_ready_notice(context: LinliContext, proposal: Proposal) -> bool:
     if group is None:
         return False
     locale = services.config.community.default_locale
-    markup = keyboard(
-        [
-            [
-                (label(context, locale, "proposals.open_vote"), pack(OpenVote(proposal.id))),
-                (label(context, locale, "proposals.decline"), pack(Decline(proposal.id))),
-            ]
-        ]
-    )
     body = text(
         context,
         locale,
@@ -197,7 +207,9 @@ async def post_ready_notice(context: LinliContext, proposal: Proposal) -> bool:
         audience=audience_view(proposal.audience, services.community),
     )
     try:
-        message = await context.bot.send_message(group, body, reply_markup=markup)
+        message = await context.bot.send_message(
+            group, body, reply_markup=ready_markup(context, locale, proposal)
+        )
     except TelegramError:
         return False
     await proposals_db.record_post(

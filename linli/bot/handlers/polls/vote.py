@@ -6,8 +6,6 @@ same transaction as the vote).
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.error import BadRequest, Forbidden
 
@@ -150,12 +148,7 @@ async def cast(
     if isinstance(outcome, Refused):
         await refuse(update, context, actor.locale, outcome, "polls")
         return
-    labels = views.option_labels(context, actor.locale, poll)
-    shown: dict[str, Any] = {
-        "outcome": outcome,
-        "picked": [labels[i] for i in outcome.choice],
-        "poll": poll,
-    }
+    shown = views.voted_values(context, actor.locale, poll, outcome)
     await answer(update, context, actor.locale, "polls/voted_toast", **shown)
     if is_private(update):
         await edit_card(update, text(context, actor.locale, "polls/voted", **shown))
