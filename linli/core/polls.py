@@ -15,14 +15,17 @@ Counting rules (also in the README):
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from linli.core.community import Community
+from linli.core.clock import from_iso, to_iso
+from linli.core.community import Community, NodeKind, Role
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused
 
@@ -513,3 +516,249 @@ def next_setup_step(kind: PollKind, answered: str) -> str:
     if answered == "question":
         return "audience" if kind is PollKind.PROPOSAL else "options"
     return "picks" if kind is PollKind.MULTIPLE else "audience"
+
+
+# --- /newpoll, step by step (the organizer's draft, kept as JSON between messages) -----------
+
+KIND_CODES = {
+    "p": PollKind.PROPOSAL,
+    "s": PollKind.SINGLE,
+    "m": PollKind.MULTIPLE,
+    "r": PollKind.RANKED,
+}
+QUORUM_STEPS = (0, 10, 20, 25, 30, 40, 50, 60, 75)
+PASS_STEPS = (50, 60, 67, 75, 90)
+DAY_CHOICES = (1, 3, 7, 14)
+# The settings a button switches on or off, by the code the button carries.
+SETTING_FLAGS = {"v": "verified_only", "h": "per_household", "s": "secret", "r": "hide_results"}
+SETTING_CODES = (*SETTING_FLAGS, "q", "b", "x")  # and quorum, its basis, the pass threshold
+TYPED_STEPS = ("question", "options", "closing")  # the others take buttons
+TEAM_ROLES = (
+    Role.VOLUNTEER,
+    Role.BUILDING_LEADER,
+    Role.GRID_WORKER,
+    Role.MOBILE_REPORTER,
+    Role.PARTY_MEMBER,
+    Role.ORGANIZER,
+)
+_STALE = Refused("stale_step")
+
+
+def poll_audiences(community: Community) -> list[Audience]:
+    """Every audience a poll can have, in the order the /newpoll buttons list them."""
+    found = [Audience(NodeKind.COMMUNITY)]
+    for compound in community.compounds:
+        found.append(Audience(NodeKind.COMPOUND, compound.id))
+        found.extend(Audience(NodeKind.BUILDING, b.id) for b in compound.buildings)
+    found.extend(Audience(NodeKind.ROLE, role.value) for role in TEAM_ROLES)
+    return found
+
+
+def _cycle(steps: tuple[int, ...], current: int) -> int:
+    later = [s for s in steps if s > current]
+    return later[0] if later else steps[0]
+
+
+@dataclass(slots=True)
+class PollSetup:
+    """What an organizer has chosen so far in /newpoll. Steps: kind, question, options, picks
+    (multiple choice), audience, closing, settings, preview. Each answer takes the current
+    step and returns the next one, or Refused and changes nothing."""
+
+    key: str = field(default_factory=lambda: secrets.token_hex(8))  # one poll per setup
+    kind: PollKind | None = None
+    title: str = ""
+    body: str = ""
+    options: tuple[str, ...] = ()
+    max_picks: int = 1
+    audience: Audience | None = None
+    closes_at: datetime | None = None
+    verified_only: bool = True
+    per_household: bool = False
+    secret: bool = False
+    hide_results: bool = False
+    quorum_pct: int = 0
+    quorum_basis: QuorumBasis = QuorumBasis.VOTERS
+    pass_pct: int = 50
+    proposal_id: int | None = None  # a vote opened on a proposal
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind.value if self.kind else None,
+            "title": self.title,
+            "body": self.body,
+            "options": list(self.options),
+            "max_picks": self.max_picks,
+            "audience": self.audience.encode() if self.audience else None,
+            "closes_at": to_iso(self.closes_at) if self.closes_at else None,
+            "verified_only": self.verified_only,
+            "per_household": self.per_household,
+            "secret": self.secret,
+            "hide_results": self.hide_results,
+            "quorum_pct": self.quorum_pct,
+            "quorum_basis": self.quorum_basis.value,
+            "pass_pct": self.pass_pct,
+            "proposal_id": self.proposal_id,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> PollSetup:
+        """Also reads a setup saved before this class (the same keys, some missing)."""
+        kind, audience, closes = data.get("kind"), data.get("audience"), data.get("closes_at")
+        proposal_id = data.get("proposal_id")
+        return cls(
+            key=str(data.get("key") or secrets.token_hex(8)),
+            kind=PollKind(kind) if kind else None,
+            title=str(data.get("title", "")),
+            body=str(data.get("body", "")),
+            options=tuple(str(o) for o in data.get("options") or ()),
+            max_picks=int(data.get("max_picks", 1)),
+            audience=Audience.decode(audience) if audience else None,
+            closes_at=from_iso(closes) if isinstance(closes, str) else None,
+            verified_only=bool(data.get("verified_only", True)),
+            per_household=bool(data.get("per_household", False)),
+            secret=bool(data.get("secret", False)),
+            hide_results=bool(data.get("hide_results", False)),
+            quorum_pct=int(data.get("quorum_pct", 0)),
+            quorum_basis=QuorumBasis(data.get("quorum_basis", QuorumBasis.VOTERS.value)),
+            pass_pct=int(data.get("pass_pct", 50)),
+            proposal_id=int(proposal_id) if proposal_id is not None else None,
+        )
+
+    def choose_kind(self, step: str, code: str) -> str | Refused:
+        if step != "kind" or code not in KIND_CODES:
+            return _STALE
+        self.kind = KIND_CODES[code]
+        return "question"
+
+    def answer(
+        self, step: str, typed: str, max_options: int, tz: ZoneInfo, now: datetime
+    ) -> str | Refused:
+        """Typed text for the question, the options or the closing time."""
+        if step == "question":
+            return self._question(typed)
+        if step == "options":
+            return self._options(typed, max_options)
+        if step == "closing":
+            when = parse_closing(typed, tz, now)
+            if isinstance(when, Refused):
+                return when
+            self.closes_at = when
+            return "settings"
+        return Refused("use_buttons")
+
+    def _question(self, typed: str) -> str | Refused:
+        parsed = split_question(typed)
+        if isinstance(parsed, Refused) or self.kind is None:
+            return parsed if isinstance(parsed, Refused) else _STALE
+        self.title, self.body = parsed
+        following = next_setup_step(self.kind, "question")
+        if following == "audience":  # a proposal: agree, disagree, abstain
+            self.options = ()
+        return following
+
+    def _options(self, typed: str, max_options: int) -> str | Refused:
+        options = parse_options(typed, max_options)
+        if isinstance(options, Refused) or self.kind is None:
+            return options if isinstance(options, Refused) else _STALE
+        self.options = options
+        following = next_setup_step(self.kind, "options")
+        if following == "audience":  # one pick each
+            self.max_picks = 1
+        return following
+
+    def choose_picks(self, step: str, count: int) -> str | Refused:
+        if step != "picks" or not 1 <= count <= len(self.options):
+            return _STALE
+        self.max_picks = count
+        return "audience"
+
+    def choose_audience(self, step: str, index: int, community: Community) -> str | Refused:
+        choices = poll_audiences(community)
+        if step != "audience" or not 0 <= index < len(choices):
+            return _STALE
+        self.audience = choices[index]
+        return "closing"
+
+    def choose_days(self, step: str, days: int, now: datetime) -> str | Refused:
+        if step != "closing" or days not in DAY_CHOICES:
+            return _STALE
+        self.closes_at = now + timedelta(days=days)
+        return "settings"
+
+    def toggle(self, step: str, code: str) -> str | Refused:
+        """Switch a setting, or move the quorum, its basis or the pass threshold on."""
+        if step != "settings" or code not in SETTING_CODES:
+            return _STALE
+        if code in SETTING_FLAGS:
+            flag = SETTING_FLAGS[code]
+            setattr(self, flag, not getattr(self, flag))
+        elif code == "q":
+            self.quorum_pct = _cycle(QUORUM_STEPS, self.quorum_pct)
+        elif code == "x":
+            self.pass_pct = _cycle(PASS_STEPS, self.pass_pct)
+        else:
+            basis = QuorumBasis.VOTERS
+            self.quorum_basis = QuorumBasis.HOUSEHOLDS if self.quorum_basis is basis else basis
+        return "settings"
+
+    def back_to_settings(self, step: str) -> str | Refused:
+        return "settings" if step == "preview" else _STALE
+
+    def checked(
+        self, step: str, steps: tuple[str, ...], now: datetime, max_options: int
+    ) -> PollDraft | Refused:
+        """The poll to preview or publish (only from `steps`), checked as at publishing."""
+        if (
+            step not in steps
+            or self.kind is None
+            or self.audience is None
+            or self.closes_at is None
+        ):
+            return _STALE
+        settings = PollSettings(
+            audience=self.audience,
+            verified_only=self.verified_only,
+            per_household=self.per_household,
+            secret=self.secret,
+            hide_results=self.hide_results,
+            quorum_pct=self.quorum_pct,
+            quorum_basis=self.quorum_basis,
+            pass_pct=self.pass_pct,
+        )
+        draft = PollDraft(
+            self.kind, self.title, self.body, self.options, self.max_picks, self.closes_at, settings
+        )
+        refused = check_draft(draft, now, max_options)
+        return refused if refused is not None else draft
+
+
+def preview_poll(d: PollDraft, number: int, by: int, now: datetime, eligible_count: int) -> Poll:
+    """The poll as it will be published, with the number it will get."""
+    return Poll(
+        id=number,
+        kind=d.kind,
+        title=d.title,
+        body=d.body,
+        options=d.options,
+        max_picks=d.max_picks,
+        settings=d.settings,
+        closes_at=d.closes_at,
+        created_by=by,
+        created_at=now,
+        eligible=eligible_count,
+    )
+
+
+OUTCOME_MAX_CHARS = 2000
+
+
+def parse_outcome(text: str) -> tuple[int, str] | Refused:
+    """ "/outcome <poll> <statement>": the poll's number ("#3" or "3") and the statement."""
+    parts = text.split(maxsplit=2)
+    poll_ref = parts[1].lstrip("#") if len(parts) > 1 else ""
+    statement = parts[2].strip() if len(parts) > 2 else ""
+    if not poll_ref.isdigit() or not statement or len(statement) > OUTCOME_MAX_CHARS:
+        return Refused("outcome_usage")
+    return int(poll_ref), statement

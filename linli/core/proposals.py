@@ -7,9 +7,12 @@ told). An organizer may also open or decline a proposal still collecting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from linli.core.community import Community, NodeKind
 from linli.core.members import Audience, Member
@@ -17,6 +20,7 @@ from linli.core.outcomes import Refused
 from linli.core.polls import BODY_MAX_CHARS, clean_title
 
 REASON_MAX_CHARS = 500
+TYPED_STEPS = ("title", "body")  # of /propose; the audience and the preview take buttons
 
 
 class ProposalStatus(StrEnum):
@@ -149,3 +153,68 @@ def decide_decision(proposal: Proposal, actor: Member) -> Refused | None:
     if not proposal.is_pending:
         return Refused("already_decided", {"status": proposal.status.value})
     return None
+
+
+# --- /propose, step by step (the resident's draft, kept as JSON between messages) ------------
+
+
+@dataclass(slots=True)
+class ProposalDraft:
+    """What a resident has written so far in /propose. Steps: title, body, audience, preview.
+    Each answer takes the current step and returns the next one, or Refused and changes
+    nothing."""
+
+    key: str = field(default_factory=lambda: secrets.token_hex(8))  # one proposal per draft
+    title: str = ""
+    body: str = ""
+    audience: Audience | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        audience = self.audience.encode() if self.audience else None
+        return {"key": self.key, "title": self.title, "body": self.body, "audience": audience}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ProposalDraft:
+        audience = data.get("audience")
+        return cls(
+            key=str(data.get("key") or secrets.token_hex(8)),
+            title=str(data.get("title", "")),
+            body=str(data.get("body", "")),
+            audience=Audience.decode(audience) if audience else None,
+        )
+
+    def answer(self, step: str, typed: str) -> str | Refused:
+        """The title, then the text."""
+        if step == "title":
+            title = clean_title(typed)
+            if isinstance(title, Refused):
+                return title
+            self.title = title
+            return "body"
+        if step == "body":
+            body = clean_body(typed)
+            if isinstance(body, Refused):
+                return body
+            self.body = body
+            return "audience"
+        return Refused("use_buttons")
+
+    def choose_audience(self, step: str, index: int, choices: list[Audience]) -> str | Refused:
+        if step != "audience" or not 0 <= index < len(choices):
+            return Refused("stale_step")
+        self.audience = choices[index]
+        return "preview"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclineDraft:
+    """An organizer declining a proposal: the reason is asked for in private chat."""
+
+    proposal_id: int
+
+    def to_data(self) -> dict[str, Any]:
+        return {"proposal_id": self.proposal_id}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> DeclineDraft:
+        return cls(int(data["proposal_id"]))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +19,7 @@ from linli.core.polls import (
     PollDraft,
     PollKind,
     PollSettings,
+    PollSetup,
     PollStatus,
     QuorumBasis,
     Recorded,
@@ -31,7 +34,9 @@ from linli.core.polls import (
     next_setup_step,
     parse_options,
     parse_order,
+    parse_outcome,
     picks_mask,
+    poll_audiences,
     proposal_passes,
     ranked_next,
     reminder_due,
@@ -356,3 +361,80 @@ def test_newpoll_steps_after_typed_answers() -> None:
     assert next_setup_step(PollKind.RANKED, "question") == "options"
     assert next_setup_step(PollKind.MULTIPLE, "options") == "picks"
     assert next_setup_step(PollKind.SINGLE, "options") == "audience"
+
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def test_newpoll_setup_walks_its_steps_and_survives_json() -> None:
+    setup = PollSetup()
+    assert setup.choose_kind("kind", "m") == "question"
+    assert setup.answer("question", "Which days?\nFor the clean-up", 10, TZ, NOW) == "options"
+    assert setup.answer("options", "Mon\nTue\nWed", 10, TZ, NOW) == "picks"
+    assert setup.choose_picks("picks", 2) == "audience"
+    assert setup.choose_audience("audience", 3, COMMUNITY) == "closing"
+    assert setup.choose_days("closing", 3, NOW) == "settings"
+    for code in "qqbxsh":
+        assert setup.toggle("settings", code) == "settings"
+    assert setup.back_to_settings("preview") == "settings"
+    draft = setup.checked("settings", ("settings", "preview"), NOW, 10)
+    assert draft == PollDraft(
+        PollKind.MULTIPLE, "Which days?", "For the clean-up", ("Mon", "Tue", "Wed"), 2,
+        NOW + timedelta(days=3),
+        PollSettings(
+            Audience(NodeKind.BUILDING, "heyuan/2"), verified_only=True, per_household=True,
+            secret=True, quorum_pct=20, quorum_basis=QuorumBasis.HOUSEHOLDS, pass_pct=60,
+        ),
+    )  # fmt: skip
+    assert poll_audiences(COMMUNITY)[3] == Audience(NodeKind.BUILDING, "heyuan/2")
+    stored = json.loads(json.dumps(setup.to_data()))
+    assert PollSetup.from_data(stored) == setup
+
+
+def test_newpoll_setup_refuses_stale_and_bad_answers_and_changes_nothing() -> None:
+    setup = PollSetup(kind=PollKind.SINGLE)
+    before = PollSetup.from_data(setup.to_data())
+    stale = Refused("stale_step")
+    assert setup.choose_kind("question", "s") == stale  # an old message's button
+    assert setup.choose_kind("kind", "z") == stale  # a forged one
+    assert setup.choose_picks("audience", 1) == stale
+    assert setup.choose_audience("audience", 99, COMMUNITY) == stale
+    assert setup.choose_days("closing", 2, NOW) == stale
+    assert setup.toggle("settings", "z") == stale
+    assert setup.back_to_settings("settings") == stale
+    assert setup.checked("preview", ("preview",), NOW, 10) == stale  # no audience, no closing
+    assert setup.answer("question", "x" * 300, 10, TZ, NOW) == Refused(
+        "title_too_long", {"limit": 200}
+    )
+    assert setup.answer("options", "only one", 10, TZ, NOW) == Refused(
+        "too_few_options", {"min": 2, "count": 1}
+    )
+    assert setup.answer("closing", "2020-01-01 10:00", 10, TZ, NOW) == Refused(
+        "closing_in_past", {"when": datetime(2020, 1, 1, 2, 0, tzinfo=UTC)}
+    )
+    assert setup.answer("settings", "typed", 10, TZ, NOW) == Refused("use_buttons")
+    assert setup == before
+
+
+def test_newpoll_setup_reads_a_draft_saved_by_the_old_flow() -> None:
+    """A /newpoll in progress when the bot is upgraded goes on where it was."""
+    assert PollSetup.from_data({"key": "abc"}) == PollSetup(key="abc")
+    old = {
+        "key": "abc", "kind": "proposal", "title": "Bikes?", "body": "", "options": [],
+        "audience": "building:heyuan/1", "proposal_id": 4, "max_picks": 1,
+        "closes_at": "2026-11-29T02:00:00+00:00", "verified_only": True,
+        "per_household": False, "secret": True, "hide_results": False, "quorum_pct": 25,
+        "quorum_basis": "voters", "pass_pct": 67,
+    }  # fmt: skip
+    setup = PollSetup.from_data(old)
+    assert setup.proposal_id == 4 and setup.secret and setup.pass_pct == 67
+    assert setup.audience == Audience.decode("building:heyuan/1")
+    assert setup.closes_at == NOW + timedelta(days=3)
+    assert setup.to_data() == old
+
+
+def test_outcome_command_needs_a_number_and_a_statement() -> None:
+    assert parse_outcome("/outcome #3 We paint it blue") == (3, "We paint it blue")
+    assert parse_outcome("/outcome 3  a\nb ") == (3, "a\nb")
+    for bad in ("/outcome", "/outcome 3", "/outcome x text", "/outcome 3 " + "x" * 2001):
+        assert parse_outcome(bad) == Refused("outcome_usage")

@@ -9,7 +9,9 @@ from linli.core.members import Audience
 from linli.core.outcomes import Refused
 from linli.core.proposals import (
     Cosigned,
+    DeclineDraft,
     Proposal,
+    ProposalDraft,
     ProposalStatus,
     audiences_for,
     check_proposal,
@@ -94,3 +96,27 @@ def test_preview_is_a_fresh_collecting_proposal() -> None:
     assert (shown.id, shown.author_id, shown.cosigns, shown.threshold) == (3, 5, 0, 10)
     assert shown.status is ProposalStatus.COLLECTING and shown.is_pending
     assert (shown.title, shown.body, shown.created_at) == ("装路灯", "楼下太暗", now)
+
+
+def test_propose_draft_walks_its_steps_and_reads_the_old_flows_data() -> None:
+    draft = ProposalDraft.from_data({"key": "k1"})  # as /propose started it before
+    assert draft.answer("title", "  ") == Refused("title_empty")
+    assert draft.answer("title", " Ramp  at the door ") == "body"
+    assert draft.answer("body", " ") == Refused("body_empty")
+    assert draft.answer("body", "It costs <b>3000</b>") == "audience"
+    assert draft.answer("audience", "typed") == Refused("use_buttons")
+    choices = [BUILDING, Audience(NodeKind.COMPOUND, "heyuan")]
+    assert draft.choose_audience("audience", 2, choices) == Refused("stale_step")
+    assert draft.choose_audience("title", 0, choices) == Refused("stale_step")
+    assert draft.audience is None
+    assert draft.choose_audience("audience", 1, choices) == "preview"
+    data = draft.to_data()
+    assert data == {
+        "key": "k1",
+        "title": "Ramp at the door",
+        "body": "It costs <b>3000</b>",
+        "audience": "compound:heyuan",
+    }
+    assert ProposalDraft.from_data(data) == draft
+    assert DeclineDraft.from_data(DeclineDraft(7).to_data()) == DeclineDraft(7)
+    assert DeclineDraft.from_data({"proposal_id": 7}).proposal_id == 7

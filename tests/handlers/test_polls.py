@@ -9,8 +9,10 @@ from linli.core.members import Audience
 from linli.core.polls import Poll, PollKind
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
+from linli.storage import drafts as drafts_db
 from linli.storage import members as members_db
 from linli.storage import polls as polls_db
+from linli.storage.drafts import Draft
 from tests.support.polls import bound_group, draft, neighbour
 
 GROUP = -100201
@@ -117,6 +119,30 @@ async def test_newpoll_bad_input_is_answered_and_changes_nothing(harness: Harnes
     await h.callback(o, "pl:k:s", message_id=first.message_id)
     assert "这个按钮属于之前的步骤" in (h.alerts(o)[-1].text or "")
     assert await h.db.scalar("SELECT COUNT(*) FROM polls") == 0
+
+
+async def test_a_newpoll_in_progress_before_an_upgrade_goes_on(harness: Harness) -> None:
+    """The draft as the flow kept it before its typed setup: previewed and published as is."""
+    h = harness
+    o = await org(h)
+    old = {
+        "key": "0123456789abcdef", "kind": "single", "title": "颜色？", "body": "", "max_picks": 1,
+        "options": ["红", "蓝"], "audience": "community:", "closes_at": "2026-11-29T02:00:00+00:00",
+        "verified_only": True, "per_household": False, "secret": False, "hide_results": True,
+        "quorum_pct": 0, "quorum_basis": "voters", "pass_pct": 50,
+    }  # fmt: skip
+    await drafts_db.put_draft(h.db, Draft(o.id, "newpoll", "settings", old), h.clock())
+    await h.send(o, "typed at the settings step")
+    assert "按钮" in h.last_text(o)
+    await h.callback(o, "pl:t:v")
+    assert "▫️ 仅限已认证" in h.buttons(o) and "✅ 隐藏结果" in h.buttons(o)
+    await h.callback(o, "pl:pv")
+    assert "投票 #1：颜色？" in h.last_text(o)
+    await h.press(o, "✅ 发布")
+    poll = await polls_db.get_poll(h.db, 1)
+    assert poll is not None and poll.options == ("红", "蓝")
+    assert not poll.settings.verified_only and poll.settings.hide_results
+    assert await h.db.scalar("SELECT create_key FROM polls") == f"{o.id}:0123456789abcdef"
 
 
 async def test_forged_closed_and_ineligible_votes_change_nothing(harness: Harness) -> None:

@@ -1,90 +1,55 @@
 """Proposals: /propose (verified residents), co-signing on the card, organizers open a vote or decline.
 
-Callback data (prefix "pr"): a:<audience#> sub no (the /propose preview), c:<id> co-sign,
-o:<id> open a vote (organizers), x:<id> decline with a reason (organizers).
+The /propose steps are `core.proposals.ProposalDraft`; the buttons, cards and notices are in
+linli/bot/views/proposals.py. Opening a vote hands over to /newpoll's setup
+(`views.polls.start_from_proposal`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import callbacks, flows
+from linli.bot import flows
+from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
     Actor,
     answer,
-    edit,
+    edit_card,
     is_private,
-    keyboard,
-    label,
     load_actor,
-    notify,
     refuse,
     reply,
     text,
 )
 from linli.bot.context import LinliContext
-from linli.bot.handlers.polls import audience_view, group_targets
-from linli.core.members import Audience
+from linli.bot.views import polls as poll_views
+from linli.bot.views import proposals as views
 from linli.core.outcomes import Refused
-from linli.core.polls import Poll, clean_title
 from linli.core.proposals import (
+    TYPED_STEPS,
+    DeclineDraft,
     Proposal,
+    ProposalDraft,
     audiences_for,
     check_proposal,
-    clean_body,
     clean_reason,
     may_propose,
     preview,
 )
-from linli.storage import members as members_db
 from linli.storage import proposals as proposals_db
 from linli.storage.drafts import Draft
 
-F = "pr"
 FLOW = "propose"
 DECLINE_FLOW = "propdecline"
-
-
-async def card(
-    context: LinliContext, locale: str, proposal: Proposal
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A proposal's card in a group: what, who, support so far; the co-sign button while pending."""
-    author = await members_db.get_member(context.services.db, proposal.author_id)
-    body = text(
-        context,
-        locale,
-        "proposals/card",
-        proposal=proposal,
-        author=author.name if author else "",
-        audience=audience_view(proposal.audience, context.services.community),
-    )
-    if not proposal.is_pending:
-        return body, None
-    button = label(
-        context, locale, "proposals.cosign", count=proposal.cosigns, threshold=proposal.threshold
-    )
-    return body, keyboard([[(button, callbacks.pack(F, "c", proposal.id))]])
-
-
-async def refresh_cards(context: LinliContext, proposal: Proposal) -> None:
-    locale = context.services.config.community.default_locale
-    body, markup = await card(context, locale, proposal)
-    for chat_id, message_id in await proposals_db.posts(context.services.db, proposal.id, "card"):
-        if message_id is None:
-            continue
-        # Unchanged, deleted, or the bot left: the card only mirrors the data.
-        with contextlib.suppress(TelegramError):
-            await context.bot.edit_message_text(
-                body, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+ROUTER = Router("pr")
+# What an organizer's decision starts in their private chat.
+Start = Callable[[LinliContext, Actor, Proposal], Awaitable[None]]
 
 
 # --- /propose --------------------------------------------------------------------------------
@@ -99,287 +64,199 @@ async def on_propose(update: Update, context: LinliContext) -> None:
     if refused is not None:
         await refuse(update, context, actor.locale, refused, "proposals")
         return
-    await flows.start_flow(context, actor.user.id, FLOW, "title", key=secrets.token_hex(8))
-    await reply(
-        update,
-        context,
-        actor.locale,
-        "proposals/ask_title",
-        threshold=context.services.config.polls.cosign_threshold,
-    )
+    await flows.start_flow(context, actor.user.id, FLOW, "title", **ProposalDraft().to_data())
+    threshold = context.services.config.polls.cosign_threshold
+    await reply(update, context, actor.locale, "proposals/ask_title", threshold=threshold)
 
 
 async def on_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
-    """Typed answers in /propose: the title, then the text."""
+    """Typed answers in /propose: the title, then the text (then the audience, by button)."""
     message = update.effective_message
     typed = message.text if message is not None and message.text else None
-    if typed is None or draft.step not in ("title", "body"):
+    if typed is None or draft.step not in TYPED_STEPS:
         await reply(
             update, context, actor.locale, "polls/use_buttons" if typed else "polls/use_text"
         )
         return
-    if draft.step == "title":
-        title = clean_title(typed)
-        if isinstance(title, Refused):
-            await refuse(update, context, actor.locale, title, "proposals")
-            return
-        draft.data["title"] = title
-        await flows.save(context, draft, "body")
+    proposal = ProposalDraft.from_data(draft.data)
+    step = proposal.answer(draft.step, typed)
+    if isinstance(step, Refused):
+        await refuse(update, context, actor.locale, step, "proposals")
+        return
+    await _save(context, draft, proposal, step)
+    await _ask(update, context, actor, step)
+
+
+async def _ask(update: Update, context: LinliContext, actor: Actor, step: str) -> None:
+    """The text after the title; the audience (by button) after the text."""
+    if step == "body":
         await reply(update, context, actor.locale, "proposals/ask_body")
         return
-    body = clean_body(typed)
-    if isinstance(body, Refused):
-        await refuse(update, context, actor.locale, body, "proposals")
-        return
-    draft.data["body"] = body
-    await flows.save(context, draft, "audience")
     choices = audiences_for(actor.member, context.services.community)
-    rows = [
-        [
-            (
-                label(
-                    context,
-                    actor.locale,
-                    f"proposals.aud_{a.kind.value}",
-                    **audience_view(a, context.services.community),
-                ),
-                callbacks.pack(F, "a", i),
-            )
-        ]
-        for i, a in enumerate(choices)
-    ]
-    await reply(update, context, actor.locale, "proposals/ask_audience", keyboard(rows))
+    markup = views.audience_markup(context, actor.locale, choices)
+    await reply(update, context, actor.locale, "proposals/ask_audience", markup)
 
 
-async def on_flow_button(update: Update, context: LinliContext) -> None:
-    """/propose buttons: the audience, then Submit or Cancel on the preview."""
-    query = update.callback_query
-    actor = await load_actor(update, context)
-    if query is None or actor is None:
-        return
+async def _save(context: LinliContext, draft: Draft, proposal: ProposalDraft, step: str) -> None:
+    draft.data = proposal.to_data()
+    await flows.save(context, draft, step)
+
+
+async def _draft(
+    update: Update, context: LinliContext, actor: Actor
+) -> tuple[Draft, ProposalDraft] | None:
+    """The member's /propose in progress; None (the press answered as stale) if none."""
     draft = await flows.current(context, actor.user.id)
-    parsed = callbacks.unpack(query.data, F, int) or callbacks.unpack(query.data, F)
-    route = _FLOW_BUTTONS.get(parsed[0]) if parsed else None
-    if (
-        draft is None
-        or draft.flow != FLOW
-        or parsed is None
-        or route is None
-        or not await route(update, context, actor, draft, parsed)
-    ):
+    if draft is None or draft.flow != FLOW:
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return None
+    return draft, ProposalDraft.from_data(draft.data)
 
 
-async def _choose_audience(
-    update: Update, context: LinliContext, actor: Actor, draft: Draft, parsed: tuple[Any, ...]
-) -> bool:
-    """pr:a:<audience#>: the audience, then the preview with Submit and Cancel."""
-    services = context.services
-    choices = audiences_for(actor.member, services.community)
-    if draft.step != "audience" or len(parsed) != 2 or not 0 <= parsed[1] < len(choices):
-        return False
-    audience = choices[parsed[1]]
-    draft.data["audience"] = audience.encode()
-    await flows.save(context, draft, "preview")
+@ROUTER.on(views.ChooseAudience)
+async def on_audience(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseAudience
+) -> None:
+    """The audience: then the preview with Submit and Cancel."""
+    if (found := await _draft(update, context, actor)) is None:
+        return
+    draft, proposal = found
+    choices = audiences_for(actor.member, context.services.community)
+    step = proposal.choose_audience(draft.step, pressed.index, choices)
+    if isinstance(step, Refused):
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return
+    await _save(context, draft, proposal, step)
     await answer(update, context, actor.locale)
-    shown = preview(
-        await proposals_db.next_proposal_id(services.db),
-        actor.member.id,
-        audience,
-        draft.data["title"],
-        draft.data["body"],
-        services.config.polls.cosign_threshold,
-        services.now(),
+    card, _ = await views.card(context, actor.locale, await _preview(context, actor, proposal))
+    body = text(context, actor.locale, "proposals/preview", card=card)
+    await edit_card(update, body, views.preview_markup(context, actor.locale))
+
+
+async def _preview(context: LinliContext, actor: Actor, draft: ProposalDraft) -> Proposal:
+    """The proposal as its card will show it, with the number it will get."""
+    services = context.services
+    assert draft.audience is not None
+    number = await proposals_db.next_proposal_id(services.db)
+    threshold = services.config.polls.cosign_threshold
+    return preview(
+        number, actor.member.id, draft.audience, draft.title, draft.body, threshold, services.now()
     )
-    body, _ = await card(context, actor.locale, shown)
-    buttons = [
-        (label(context, actor.locale, "proposals.submit"), callbacks.pack(F, "sub")),
-        (label(context, actor.locale, "proposals.cancel"), callbacks.pack(F, "no")),
-    ]
-    assert update.callback_query is not None
-    await edit(
-        update.callback_query,
-        text(context, actor.locale, "proposals/preview", card=body),
-        keyboard([buttons]),
-    )
-    return True
 
 
-async def _submit_button(
-    update: Update, context: LinliContext, actor: Actor, draft: Draft, parsed: tuple[Any, ...]
-) -> bool:
-    if draft.step != "preview":
-        return False
-    await submit(update, context, actor, draft)
-    return True
-
-
-async def _cancel_button(
-    update: Update, context: LinliContext, actor: Actor, draft: Draft, parsed: tuple[Any, ...]
-) -> bool:
-    assert update.callback_query is not None
+@ROUTER.on(views.Submit)
+async def on_submit(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Submit
+) -> None:
+    """Save the proposal (once, however many taps) and post its card to the audience's groups."""
+    if (found := await _draft(update, context, actor)) is None:
+        return
+    draft, proposal = found
+    if draft.step != "preview" or proposal.audience is None:
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return
+    created = await _create(context, actor, proposal)
+    if isinstance(created, Refused):
+        await refuse(update, context, actor.locale, created, "proposals")
+        return
     await flows.end_flow(context, actor.user.id, FLOW)
     await answer(update, context, actor.locale)
-    await edit(update.callback_query, text(context, actor.locale, "proposals/cancelled"))
-    return True
+    sent = await views.post_cards(context, created[0]) if created[1] else 0
+    body = text(context, actor.locale, "proposals/submitted", proposal=created[0], groups=sent)
+    await edit_card(update, body)
 
 
-FlowButton = Callable[[Update, LinliContext, Actor, Draft, tuple[Any, ...]], Awaitable[bool]]
-# Each says whether it took the button; anything it does not take is answered as stale.
-_FLOW_BUTTONS: dict[str, FlowButton] = {
-    "a": _choose_audience,
-    "sub": _submit_button,
-    "no": _cancel_button,
-}
-
-
-async def submit(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
-    """Save the proposal (once, however many taps) and post its card to the audience's groups."""
+async def _create(
+    context: LinliContext, actor: Actor, draft: ProposalDraft
+) -> tuple[Proposal, bool] | Refused:
+    """The proposal (and whether this tap created it: one per draft), if the rules allow it."""
     services = context.services
-    audience = Audience.decode(draft.data["audience"])
+    assert draft.audience is not None
     checked = check_proposal(
-        actor.member, audience, draft.data["title"], draft.data["body"], services.community
+        actor.member, draft.audience, draft.title, draft.body, services.community
     )
     if isinstance(checked, Refused):
-        await refuse(update, context, actor.locale, checked, "proposals")
-        return
-    proposal, created = await proposals_db.create_proposal(
-        services.db,
-        actor.member,
-        audience,
-        checked[0],
-        checked[1],
+        return checked
+    return await proposals_db.create_proposal(
+        services.db, actor.member, draft.audience, *checked,
         threshold=services.config.polls.cosign_threshold,
-        key=f"{actor.user.id}:{draft.data['key']}",
-        now=services.now(),
-    )
+        key=f"{actor.user.id}:{draft.key}", now=services.now(),
+    )  # fmt: skip
+
+
+@ROUTER.on(views.Cancel)
+async def on_cancel(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Cancel
+) -> None:
+    """Cancel on the preview: the draft is dropped."""
+    if await _draft(update, context, actor) is None:
+        return
     await flows.end_flow(context, actor.user.id, FLOW)
     await answer(update, context, actor.locale)
-    sent = 0
-    if created:
-        locale = services.config.community.default_locale
-        body, markup = await card(context, locale, proposal)
-        for chat_id in await group_targets(context, audience):
-            try:
-                message = await context.bot.send_message(chat_id, body, reply_markup=markup)
-            except (Forbidden, BadRequest):
-                continue
-            await proposals_db.record_post(
-                services.db, proposal.id, "card", chat_id, message.message_id, services.now()
-            )
-            sent += 1
-    if update.callback_query is not None:
-        await edit(
-            update.callback_query,
-            text(context, actor.locale, "proposals/submitted", proposal=proposal, groups=sent),
-        )
+    await edit_card(update, text(context, actor.locale, "proposals/cancelled"))
 
 
 # --- Co-signing and the organizers' decision ---------------------------------------------------
 
 
-async def on_cosign(update: Update, context: LinliContext) -> None:
+@ROUTER.on(views.Cosign)
+async def on_cosign(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Cosign
+) -> None:
     """The Co-sign button on a proposal card."""
-    actor = await load_actor(update, context)
-    parsed = callbacks.unpack(update.callback_query.data if update.callback_query else None, F, int)
-    if actor is None:
-        return
-    if parsed is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
     services = context.services
     result = await proposals_db.cosign(
-        services.db, parsed[1], actor.member, services.community, services.now()
+        services.db, pressed.proposal_id, actor.member, services.community, services.now()
     )
     if isinstance(result, Refused):
         await refuse(update, context, actor.locale, result, "proposals")
         return
     proposal = result.proposal
     await answer(update, context, actor.locale, "proposals/cosigned_toast", proposal=proposal)
-    await refresh_cards(context, proposal)
+    await views.refresh_cards(context, proposal)
     if result.cosigned.reached:
-        await announce_ready(context, proposal)
+        await views.announce_ready(context, proposal)
 
 
-async def announce_ready(context: LinliContext, proposal: Proposal) -> None:
-    """When the threshold is reached: the organizers' notice, and the author hears."""
-    await post_ready_notice(context, proposal)
-    author = await members_db.get_member(context.services.db, proposal.author_id)
-    if author is not None:
-        await notify(context, author, "proposals/threshold_reached", proposal=proposal)
+@ROUTER.on(views.OpenVote)
+async def on_open_vote(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.OpenVote
+) -> None:
+    """Open a vote (organizers, checked now): /newpoll continues in the organizer's private chat."""
+    await _decide(update, context, actor, pressed.proposal_id, poll_views.start_from_proposal)
 
 
-async def post_ready_notice(context: LinliContext, proposal: Proposal) -> bool:
-    """Open a vote / Decline in the organizers' group, recorded once sent (the scheduler
-    retries a notice that could not be sent, so a ready proposal is never forgotten)."""
-    services = context.services
-    group = services.config.organizers.group_chat_id
-    if group is None:
-        return False
-    locale = services.config.community.default_locale
-    author = await members_db.get_member(services.db, proposal.author_id)
-    markup = keyboard(
-        [
-            [
-                (
-                    label(context, locale, "proposals.open_vote"),
-                    callbacks.pack(F, "o", proposal.id),
-                ),
-                (label(context, locale, "proposals.decline"), callbacks.pack(F, "x", proposal.id)),
-            ]
-        ]
-    )
-    body = text(
-        context,
-        locale,
-        "proposals/ready",
-        proposal=proposal,
-        author=author.name if author else "",
-        audience=audience_view(proposal.audience, services.community),
-    )
-    try:
-        message = await context.bot.send_message(group, body, reply_markup=markup)
-    except TelegramError:
-        return False
-    await proposals_db.record_post(
-        services.db, proposal.id, "ready", group, message.message_id, services.now()
-    )
-    return True
+@ROUTER.on(views.Decline)
+async def on_decline(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Decline
+) -> None:
+    """Decline (organizers, checked now): the reason is asked for in private chat."""
+    await _decide(update, context, actor, pressed.proposal_id, _ask_reason)
 
 
-async def on_decide(update: Update, context: LinliContext) -> None:
-    """Open a vote / Decline (organizers, checked now): both continue in the organizer's private chat."""
-    actor = await load_actor(update, context)
-    query = update.callback_query
-    parsed = callbacks.unpack(query.data if query else None, F, int)
-    if actor is None or query is None:
-        return
-    if parsed is None:
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-        return
-    checked = await proposals_db.check_decidable(context.services.db, parsed[1], actor.member)
+async def _ask_reason(context: LinliContext, actor: Actor, proposal: Proposal) -> None:
+    data = DeclineDraft(proposal.id).to_data()
+    await flows.start_flow(context, actor.user.id, DECLINE_FLOW, "reason", **data)
+    body = text(context, actor.locale, "proposals/ask_reason", proposal=proposal)
+    await context.bot.send_message(actor.user.id, body)
+
+
+async def _decide(
+    update: Update, context: LinliContext, actor: Actor, proposal_id: int, start: Start
+) -> None:
+    """Whether the actor may decide on the proposal now; then `start` it in private chat."""
+    checked = await proposals_db.check_decidable(context.services.db, proposal_id, actor.member)
     if isinstance(checked, Refused):
         await refuse(update, context, actor.locale, checked, "proposals")
         return
-    from linli.bot.handlers import polls
-
     try:
-        if parsed[0] == "o":
-            await polls.start_from_proposal(context, actor, checked.id)
-        else:
-            await flows.start_flow(
-                context, actor.user.id, DECLINE_FLOW, "reason", proposal_id=checked.id
-            )
-            await context.bot.send_message(
-                actor.user.id, text(context, actor.locale, "proposals/ask_reason", proposal=checked)
-            )
+        await start(context, actor, checked)
     except (Forbidden, BadRequest):
         await flows.end_flow(context, actor.user.id)
         await answer(update, context, actor.locale, "polls/open_private_first", alert=True)
         return
-    await answer(
-        update, context, actor.locale, None if is_private(update) else "proposals/continue_private"
-    )
+    toast = None if is_private(update) else "proposals/continue_private"
+    await answer(update, context, actor.locale, toast)
 
 
 async def on_reason_input(
@@ -391,30 +268,16 @@ async def on_reason_input(
     if isinstance(reason, Refused):
         await refuse(update, context, actor.locale, reason, "proposals")
         return
-    services = context.services
+    services, declining = context.services, DeclineDraft.from_data(draft.data)
     result = await proposals_db.decline(
-        services.db, int(draft.data["proposal_id"]), actor.member, reason, services.now()
+        services.db, declining.proposal_id, actor.member, reason, services.now()
     )
     await flows.end_flow(context, actor.user.id, DECLINE_FLOW)
     if isinstance(result, Refused):
         await refuse(update, context, actor.locale, result, "proposals")
         return
-    author = await members_db.get_member(services.db, result.author_id)
-    if author is not None:
-        await notify(context, author, "proposals/declined_notice", proposal=result)
-    await refresh_cards(context, result)
+    await views.announce_declined(context, result)
     await reply(update, context, actor.locale, "proposals/declined", proposal=result)
-
-
-async def announce_opened(context: LinliContext, proposal_id: int, poll: Poll) -> None:
-    """After a poll was published from a proposal: the author hears, the cards say so."""
-    proposal = await proposals_db.get_proposal(context.services.db, proposal_id)
-    if proposal is None:
-        return
-    author = await members_db.get_member(context.services.db, proposal.author_id)
-    if author is not None:
-        await notify(context, author, "proposals/opened_notice", proposal=proposal, poll=poll)
-    await refresh_cards(context, proposal)
 
 
 flows.register_flow(FLOW, on_input)
@@ -422,8 +285,7 @@ flows.register_flow(DECLINE_FLOW, on_reason_input)
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler("propose", on_propose),
-    CallbackQueryHandler(on_flow_button, pattern=r"^pr:(a|sub|no)(:|$)"),
-    CallbackQueryHandler(on_cosign, pattern=r"^pr:c:"),
-    CallbackQueryHandler(on_decide, pattern=r"^pr:(o|x):"),
+    # Every "pr" button: the /propose preview, co-signing, the organizers' decision.
+    ROUTER.handler(),
 ]
 COMMANDS: list[CommandSpec] = [CommandSpec("propose", "proposals")]
