@@ -38,6 +38,7 @@ from linli.bot.handlers import (
     broadcasts,
     events,
     exports,
+    fund,
     groups,
     hazards,
     help,
@@ -79,6 +80,7 @@ FEATURES = (
     polls,
     broadcasts,
     exports,
+    fund,
     help,  # /help lists every feature's commands, so it reads them all
 )
 
