@@ -241,11 +241,12 @@ class MonthReport:
         return out
 
     def split_by_account(self) -> dict[str, int]:
+        """Income per account: the largest share first, the fund last."""
         out: dict[str, int] = {}
         for line in self.lines:
             if line.kind is TxnKind.INCOME:
                 out[line.account] = out.get(line.account, 0) + line.amount
-        return out
+        return dict(sorted(out.items(), key=lambda item: (item[0] == FUND, -item[1], item[0])))
 
     @property
     def income(self) -> int:

@@ -445,6 +445,14 @@ async def finish_post(
     )
 
 
+async def posted_to(db: Database | Tx, kind: str, ref: str) -> set[int]:
+    """The chats `kind` `ref` was posted (or claimed) to."""
+    rows = await db.fetchall(
+        "SELECT chat_id FROM fund_posts WHERE kind = ? AND ref = ?", (kind, ref)
+    )
+    return {r["chat_id"] for r in rows}
+
+
 async def release_post(db: Database, kind: str, ref: str, chat_id: int) -> None:
     """A passing failure before Telegram took it: the next tick tries again."""
     await db.write(

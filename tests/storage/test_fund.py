@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linli.core.community import NodeKind
+from linli.core.exports import Format
 from linli.core.fund import FUND, ExpenseStatus, ProjectStatus, RoundDraft
 from linli.core.members import Audience
 from linli.core.outcomes import RefusedError
+from linli.storage import exports as exports_db
 from linli.storage import fund as fund_db
 from linli.storage.db import Database
 from tests.support.polls import COMMUNITY, NOW, resident
@@ -221,3 +223,33 @@ async def test_a_secret_round_keeps_no_voter_with_a_ballot(db: Database) -> None
     assert [(r["member_id"], r["picks"]) for r in rows] == [(None, None)] * 3
     assert await db.scalar("SELECT COUNT(*) FROM fund_ballot_boxes") == 1
     assert await fund_db.counts(db, rnd.id) == {made[0].id: 2, made[1].id: 2, made[2].id: 1}
+
+
+async def test_the_fund_export_has_one_row_per_entry(db: Database) -> None:
+    org = await resident(db, 1000)
+    await income(db, 120001, "u1", org.id)
+    data = await exports_db.export_file(db, "fund", Format.CSV, None, TZ)
+    assert isinstance(data, bytes)
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith(
+        "entry,booking,created_at,kind,income_kind,account,amount_fen,amount_yuan"
+    )
+    assert [line.split(",")[5:8] for line in lines[1:]] == [
+        ["provider", "84000", "840.00"],
+        ["hub", "30000", "300.00"],
+        [FUND, "6001", "60.01"],
+    ]
+
+
+async def test_the_weekly_digest_has_a_fund_line(db: Database) -> None:
+    org = await resident(db, 1000)
+    await income(db, 120000, "u1", org.id)
+    fund_in, fund_out, balance = await fund_db.week_figures(
+        db, NOW - timedelta(days=7), NOW + timedelta(seconds=1)
+    )
+    assert (fund_in, fund_out, balance) == (6000, 0, 6000)
+    assert await fund_db.week_figures(db, NOW + timedelta(seconds=1), NOW + timedelta(days=7)) == (
+        0,
+        0,
+        6000,
+    )

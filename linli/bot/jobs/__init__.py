@@ -15,7 +15,7 @@ Tick = Callable[[LinliContext], Awaitable[None]]
 
 def all_ticks() -> list[Tick]:
     """The ordered table of scheduled work (imported late: job modules import handlers' helpers)."""
-    from linli.bot.jobs import broadcasts, digest, events, hazards, polls, rankings, system
+    from linli.bot.jobs import broadcasts, digest, events, fund, hazards, polls, rankings, system
 
     return [
         *system.TICKS,
@@ -24,6 +24,7 @@ def all_ticks() -> list[Tick]:
         *polls.TICKS,
         *broadcasts.TICKS,
         *rankings.TICKS,
+        *fund.TICKS,
         *digest.TICKS,  # last: the week's figures include whatever the ticks above just closed
     ]
 
