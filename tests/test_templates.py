@@ -109,7 +109,7 @@ def test_both_locales_have_the_same_files() -> None:
 def _variables(locale: str, name: str) -> set[str]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
     # the Renderer's own filters (CONTRIBUTING: dates with |dt, |date, |time; |plural)
-    env.filters.update({name: str for name in ("dt", "date", "time", "local", "plural")})
+    env.filters.update({name: str for name in ("dt", "date", "time", "local", "plural", "yuan")})
     source = (TEMPLATES / locale / name).read_text(encoding="utf-8")
     return meta.find_undeclared_variables(env.parse(source)) - {"locale"}
 

@@ -36,6 +36,7 @@ from linli.bot.handlers import (
     broadcasts,
     events,
     exports,
+    fund,
     groups,
     hazards,
     help,
@@ -75,6 +76,7 @@ FEATURES = (
     polls,
     broadcasts,
     exports,
+    fund,
     help,  # /help lists every feature's commands, so it reads them all
 )
 

@@ -349,6 +349,73 @@ class BroadcastsSection(Section):
     backup_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "03:30"
 
 
+_KEY = r"^[a-z0-9_]{1,24}$"
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+class FundName(Section):
+    """What an account or an income kind is called, in Chinese and English."""
+
+    zh: Annotated[str, Field(min_length=1, max_length=40)]
+    en: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+def _default_accounts() -> dict[str, FundName]:
+    return {
+        "provider": FundName(zh="专业服务机构", en="Service provider"),
+        "hub": FundName(zh="枢纽型社会企业孵化平台", en="Hub social enterprise"),
+    }
+
+
+def _default_splits() -> dict[str, dict[str, int]]:
+    return {
+        "service_outsourcing": {"provider": 70, "hub": 25, "fund": 5},
+        "donation": {"fund": 100},
+    }
+
+
+class FundSection(Section):
+    """Accounts, split rules, the monthly report (fund feature)."""
+
+    # The accounts an income is split into besides the fund itself ("fund").
+    accounts: dict[str, FundName] = Field(default_factory=_default_accounts)
+    # Per income kind: account -> percent (summing to 100); remainders of rounding go to the fund.
+    splits: dict[str, dict[str, Percent]] = Field(default_factory=_default_splits)
+    # Names of the income kinds (a kind without one is shown by its key).
+    kinds: dict[str, FundName] = Field(default_factory=dict)
+    # The monthly report to the bound groups: on this day of the month at this local time.
+    report_enabled: bool = True
+    report_day: Annotated[int, Field(ge=1, le=28)] = 1
+    report_time: Annotated[str, Field(pattern=_CLOCK_TIME)] = "09:00"
+    # Bookings /fund shows.
+    history_size: Annotated[int, Field(ge=1, le=20)] = 8
+
+    @model_validator(mode="after")
+    def _known_accounts(self) -> FundSection:
+        for key in [*self.accounts, *self.splits, *self.kinds]:
+            if not re.match(_KEY, key):
+                raise ValueError(f"{key!r}: use lowercase letters, digits and _")
+        if "fund" in self.accounts:
+            raise ValueError("accounts: 'fund' is the fund itself, not another account")
+        if not self.splits:
+            raise ValueError("splits: at least one income kind is needed")
+        for kind, rule in self.splits.items():
+            for account in rule:
+                if account != "fund" and account not in self.accounts:
+                    raise ValueError(f"splits.{kind}: unknown account {account!r}")
+            if sum(rule.values()) != 100:
+                raise ValueError(f"splits.{kind}: percentages sum to {sum(rule.values())}, not 100")
+        for kind in self.kinds:
+            if kind not in self.splits:
+                raise ValueError(f"kinds.{kind}: no split rule for this income kind")
+        return self
+
+    @property
+    def at(self) -> time:
+        hours, minutes = self.report_time.split(":")
+        return time(int(hours), int(minutes))
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     storage: StorageSection = StorageSection()
@@ -363,6 +430,7 @@ class Config(Section):
     events: EventsSection = EventsSection()
     polls: PollsSection = PollsSection()
     broadcasts: BroadcastsSection = BroadcastsSection()
+    fund: FundSection = FundSection()
 
     # Where the file was read from: relative paths (the database) are taken from there.
     source: str = ""

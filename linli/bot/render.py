@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import markupsafe
 
+from linli.core.fund import yuan
 from linli.core.members import SUPPORTED_LOCALES
 
 TEMPLATES = Path(str(resources.files("linli.bot") / "templates"))
@@ -45,6 +46,7 @@ class Renderer:
             env.filters["time"] = self._format("time")
             env.filters["local"] = lambda when: when.astimezone(self.tz)
             env.filters["plural"] = plural
+            env.filters["yuan"] = lambda fen: yuan(int(fen))  # fen -> "1,200.00" (the fund)
 
     def _format(self, kind: str) -> Any:
         def fmt(when: datetime | None, locale: str = "zh-CN") -> str:

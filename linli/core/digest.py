@@ -115,6 +115,9 @@ class Digest:
     members_verified: int = 0
     members_total: int = 0
     polls: tuple[PollLine, ...] = field(default_factory=tuple)
+    fund_in: int = 0  # fen into the community fund this week
+    fund_out: int = 0  # fen paid out of it
+    fund_balance: int = 0  # its balance when the digest is made
 
     @property
     def hazard_totals(self) -> HazardLine:
@@ -158,6 +161,8 @@ class Digest:
             or self.members_joined
             or self.members_verified
             or self.polls
+            or self.fund_in
+            or self.fund_out
         )
 
 

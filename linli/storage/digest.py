@@ -8,6 +8,7 @@ from datetime import datetime
 
 from linli.core.clock import from_iso, to_iso
 from linli.core.digest import Digest, DigestWeek, EventLine, HazardLine, PollLine, order_hazards
+from linli.storage import fund as fund_db
 from linli.storage import points as points_db
 from linli.storage import polls as polls_db
 from linli.storage.db import Database, Tx
@@ -104,6 +105,7 @@ async def weekly_digest(db: Database, week: DigestWeek, categories: Sequence[str
     start, end = week.start, week.end
     issued, redeemed = await points_db.issued_and_redeemed(db, start, end)
     joined, verified, total = await member_counts(db, start, end)
+    fund_in, fund_out, fund_balance = await fund_db.week_figures(db, start, end)
     return Digest(
         week=week,
         hazards=order_hazards(await hazard_lines(db, start, end), categories),
@@ -114,6 +116,9 @@ async def weekly_digest(db: Database, week: DigestWeek, categories: Sequence[str
         members_verified=verified,
         members_total=total,
         polls=tuple(await polls_closed(db, start, end)),
+        fund_in=fund_in,
+        fund_out=fund_out,
+        fund_balance=fund_balance,
     )
 
 

@@ -42,6 +42,8 @@ async def test_every_row_of_the_table_has_a_number(tmp_path: Path) -> None:
             )
     for name in (
         "/points:",
+        "/fund:",
+        "fund monthly report:",
         "event sign-up",
         "database size on disk",
         "messages/s",

@@ -17,7 +17,7 @@ def all_ticks() -> list[Tick]:
     Imported late only while some job modules (events, hazards, polls, rankings) still import
     their feature's handlers: at the top, a handler that imports a job module (broadcasts)
     would load other features' handlers through this package."""
-    from linli.bot.jobs import broadcasts, digest, events, hazards, polls, rankings, system
+    from linli.bot.jobs import broadcasts, digest, events, fund, hazards, polls, rankings, system
 
     return [
         *system.TICKS,
@@ -26,6 +26,7 @@ def all_ticks() -> list[Tick]:
         *polls.TICKS,
         *broadcasts.TICKS,
         *rankings.TICKS,
+        *fund.TICKS,
         *digest.TICKS,  # last: the week's figures include whatever the ticks above just closed
     ]
 

@@ -179,6 +179,9 @@ def digest_text(services: Services, locale: str, digest: Digest) -> str:
         polls_count=len(digest.polls),
         passed=digest.polls_passed,
         failed=digest.polls_failed,
+        fund_in=digest.fund_in,
+        fund_out=digest.fund_out,
+        fund_balance=digest.fund_balance,
     )  # fmt: skip
 
 

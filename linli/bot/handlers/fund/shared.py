@@ -1,0 +1,74 @@
+"""What the fund's handlers share: its button router, who may do what, names, photos."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden
+
+from linli.bot.buttons import Router
+from linli.bot.common import Actor, refuse, text
+from linli.bot.context import LinliContext
+from linli.bot.views import fund as views
+from linli.core.outcomes import Refused, RefusedError
+
+log = logging.getLogger(__name__)
+
+ROUTER = Router("fd")
+Args = list[str]
+T = TypeVar("T")
+
+
+def checked(value: T | Refused) -> T:
+    """A parsed value, or the refusal raised (so one `except` says no to every bad input)."""
+    if isinstance(value, Refused):
+        raise RefusedError(value)
+    return value
+
+
+async def organizer_or_refuse(update: Update, context: LinliContext, actor: Actor) -> bool:
+    """Organizers only, checked at the moment of the action."""
+    if not actor.is_organizer:
+        await refuse(update, context, actor.locale, Refused("organizers_only"), "fund")
+        return False
+    return True
+
+
+async def resident_or_refuse(update: Update, context: LinliContext, actor: Actor) -> bool:
+    """The books are open to verified residents (and organizers)."""
+    if actor.is_organizer or (actor.member.verified and actor.member.household_id is not None):
+        return True
+    await refuse(update, context, actor.locale, Refused("not_verified"), "fund")
+    return False
+
+
+def key_of(update: Update, what: str) -> str:
+    """An idempotency key for what this message asks: the same message books once."""
+    message = update.effective_message
+    chat = update.effective_chat
+    return f"{what}:{chat.id if chat else 0}:{message.message_id if message else update.update_id}"
+
+
+def values(context: LinliContext, locale: str, **extra: Any) -> dict[str, Any]:
+    return {**views.names(context.services, locale), **extra}
+
+
+def render(context: LinliContext, locale: str, template: str, **extra: Any) -> str:
+    return text(context, locale, template, **values(context, locale, **extra))
+
+
+async def post_photo(
+    context: LinliContext,
+    chat_id: int,
+    photo: str,
+    caption: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """A photo to a chat that may be gone: None, logged, if it cannot be sent."""
+    try:
+        return await context.bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
+    except (Forbidden, BadRequest) as exc:
+        log.warning("could not post a fund photo to chat %s: %s", chat_id, exc)
+        return None
