@@ -47,6 +47,7 @@ from linli.bot.handlers import (
     proposals,
     rankings,
     shop,
+    spaces,
     timebank,
     treehole,
 )
@@ -75,6 +76,7 @@ FEATURES = (
     hazards,
     treehole,
     events,
+    spaces,
     proposals,
     polls,
     broadcasts,

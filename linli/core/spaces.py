@@ -22,6 +22,9 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar
+from icalendar import Event as IcsEvent
+
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community
 from linli.core.members import Audience, Member
@@ -106,6 +109,10 @@ class Rules:
 
     def hours_on(self, day: date) -> Hours | None:
         return self.hours[day.weekday()]
+
+    @property
+    def quota_hours(self) -> int:
+        return self.quota_minutes // 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -703,3 +710,27 @@ def clipped_minutes(start: datetime, end: datetime | None, lo: datetime, hi: dat
     finish = min(end or hi, hi)
     begin = max(start, lo)
     return max(0, int((finish - begin).total_seconds() // 60))
+
+
+# --- Calendar file ------------------------------------------------------------------------
+
+
+def to_ics(booking: Booking, place: str, tz: ZoneInfo, *, calendar_name: str) -> bytes:
+    """An RFC 5545 calendar with this one booking (stable UID: importing again updates it)."""
+    calendar = Calendar.new(prodid="-//Linli//spaces//EN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", calendar_name)
+    item = IcsEvent.new(
+        uid=f"booking-{booking.id}@linli",
+        summary=f"{booking.space_name} · {booking.purpose}",
+        start=booking.starts_at.astimezone(tz),
+        end=booking.ends_at.astimezone(tz),
+        location=place or None,
+        description=booking.code,
+        stamp=booking.created_at,
+    )
+    item.add("status", "CONFIRMED" if booking.holding else "CANCELLED")
+    calendar.add_component(item)
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data

@@ -39,6 +39,7 @@ SOURCES: tuple[Source, ...] = (
     Source("points", "points", "export_ledger"),
     Source("hours", "timebank", "export_hours"),
     Source("polls", "polls", "export_polls"),
+    Source("bookings", "spaces", "export_bookings"),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in SOURCES)
 

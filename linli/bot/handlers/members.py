@@ -72,6 +72,11 @@ async def on_start(update: Update, context: LinliContext) -> None:
         if actor.member.joined:
             await events.checkin_from_link(update, context, actor, intent.arg)
             return
+    if intent.kind == "space" and actor.member.joined:
+        from linli.bot.handlers import spaces  # the door's QR code of a shared space
+
+        await spaces.checkin_from_link(update, context, actor, intent.arg)
+        return
     if intent.kind == "report" and actor.member.joined:
         from linli.bot.handlers import hazards
 

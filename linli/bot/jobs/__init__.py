@@ -15,12 +15,22 @@ Tick = Callable[[LinliContext], Awaitable[None]]
 
 def all_ticks() -> list[Tick]:
     """The ordered table of scheduled work (imported late: job modules import handlers' helpers)."""
-    from linli.bot.jobs import broadcasts, digest, events, hazards, polls, rankings, system
+    from linli.bot.jobs import (
+        broadcasts,
+        digest,
+        events,
+        hazards,
+        polls,
+        rankings,
+        spaces,
+        system,
+    )
 
     return [
         *system.TICKS,
         *hazards.TICKS,  # escalations first: an unacknowledged urgent report is the most pressing
         *events.TICKS,
+        *spaces.TICKS,
         *polls.TICKS,
         *broadcasts.TICKS,
         *rankings.TICKS,
