@@ -174,3 +174,25 @@ def test_switch_and_edit_commands_parse() -> None:
     assert isinstance(parse_edit(["activity", "price", "-5"]), Refused)
     edit = parse_edit(["activity", "hours", "mon", "10:00-12:00"])
     assert not isinstance(edit, Refused) and edit.value == (0, Hours(600, 720))
+
+
+def test_only_the_audience_and_organizers_may_book() -> None:
+    from dataclasses import replace
+
+    from linli.core.community import Building, Community, Compound, Role
+    from linli.core.members import Member
+    from linli.core.spaces import may_book
+
+    community = Community(
+        "c",
+        (
+            Compound("lihu", "丽湖", (Building("lihu/A", "lihu", "A"),)),
+            Compound("heyuan", "和苑", (Building("heyuan/1", "heyuan", "1"),)),
+        ),
+    )
+    lihu_only = replace(SPACE, audience=Audience(NodeKind.COMPOUND, "lihu"))
+    resident = Member(1, 1, "王", None, None, "heyuan/1", 1, "101")
+    assert may_book(lihu_only, resident, community) == Refused("not_for_you")
+    assert may_book(lihu_only, replace(resident, building_id="lihu/A"), community) is None
+    organizer = replace(resident, roles=frozenset({Role.ORGANIZER}))
+    assert may_book(lihu_only, organizer, community) is None
