@@ -27,6 +27,7 @@ async def test_a_resident_books_by_buttons_and_an_organizer_approves(harness: Ha
     wang, wang_id = await resident(h, 2001, "王芳")
     await h.send(wang, "/spaces")
     assert "可预约的公共空间" in h.last_text(wang)
+    assert "免费 · 需审批\n🏠 阅览室" in h.last_text(wang)  # one line per space
     await h.press(wang, "🏠 党群服务中心活动室")
     week = h.last(wang)
     assert week is not None and "请选日期" in week.content
