@@ -46,6 +46,7 @@ from linli.bot.handlers import (
     proposals,
     rankings,
     shop,
+    spaces,
     timebank,
     treehole,
 )
@@ -72,6 +73,7 @@ FEATURES = (
     hazards,
     treehole,
     events,
+    spaces,
     proposals,
     polls,
     broadcasts,
@@ -86,6 +88,7 @@ START_LINKS = {
     "checkin": deeplinks.DeepLink(events.checkin_from_link, joined_only=True),
     "report": deeplinks.DeepLink(deeplinks.without_arg(hazards.start_report), joined_only=True),
     "treehole": deeplinks.DeepLink(deeplinks.without_arg(treehole.start_treehole)),
+    "space": deeplinks.DeepLink(spaces.checkin_from_link, joined_only=True),  # a door's QR
 }
 
 

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from linli.core.community import Building, Community, Compound, building_id
+from linli.core.community import Building, Community, Compound, Role, building_id
 from linli.core.members import SUPPORTED_LOCALES, Verification
 from linli.core.points import EarnRules
+from linli.core.spaces import Approval, Rules, parse_hours
 
 TOKEN_ENV = "LINLI_BOT_TOKEN"
 
@@ -416,6 +417,89 @@ class FundSection(Section):
         return time(int(hours), int(minutes))
 
 
+_SPACE_HOURS = r"^(closed|([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9])$"
+SpaceHours = Annotated[str, Field(pattern=_SPACE_HOURS)]
+
+
+class SpaceHoursSection(Section):
+    """Opening hours per weekday: "08:30-21:00" or "closed"."""
+
+    mon: SpaceHours = "08:00-21:00"
+    tue: SpaceHours = "08:00-21:00"
+    wed: SpaceHours = "08:00-21:00"
+    thu: SpaceHours = "08:00-21:00"
+    fri: SpaceHours = "08:00-21:00"
+    sat: SpaceHours = "08:00-21:00"
+    sun: SpaceHours = "08:00-21:00"
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SpaceHoursSection:
+        for day, value in self.model_dump().items():
+            if value != "closed" and parse_hours(value) is None:
+                raise ValueError(f"{day}: the closing time must come after the opening time")
+        return self
+
+
+class SpaceSection(Section):
+    """One shared space residents book (spaces feature)."""
+
+    key: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[a-z0-9_-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name_en: Annotated[str, Field(max_length=64)] = ""
+    place: Annotated[str, Field(max_length=100)] = ""
+    kind: Annotated[str, Field(max_length=24, pattern=r"^[a-z0-9_-]*$")] = ""
+    capacity: Annotated[int, Field(ge=0, le=10_000)] = 0
+    hours: SpaceHoursSection = SpaceHoursSection()
+    slot_minutes: Annotated[int, Field(ge=5, le=240)] = 30
+    min_minutes: Annotated[int, Field(ge=5, le=1440)] = 30
+    max_minutes: Annotated[int, Field(ge=5, le=1440)] = 120
+    notice_minutes: Annotated[int, Field(ge=0, le=10_080)] = 120
+    window_days: Annotated[int, Field(ge=1, le=365)] = 14
+    audience: Annotated[str, Field(pattern=r"^(community|compound:\S+|building:\S+|role:\S+)$")] = (
+        "community"
+    )
+    quota_hours: Annotated[int, Field(ge=0, le=168)] = 0
+    approval: Literal["none", "organizer", "operator"] = "none"
+    price: Annotated[int, Field(ge=0, le=100_000)] = 0
+    operator: Annotated[int, Field(ge=1)] | None = None
+    checkin_grace_minutes: Annotated[int, Field(ge=0, le=240)] = 15
+    cancel_hours: Annotated[int, Field(ge=0, le=720)] = 2
+    no_show_limit: Annotated[int, Field(ge=0, le=50)] = 3
+    suspend_days: Annotated[int, Field(ge=0, le=365)] = 14
+    reminder_minutes: Annotated[int, Field(ge=0, le=10_080)] = 60
+
+    @model_validator(mode="after")
+    def _lengths(self) -> SpaceSection:
+        slot = self.slot_minutes
+        if self.min_minutes % slot or self.max_minutes % slot:
+            raise ValueError(
+                f"min_minutes and max_minutes must be multiples of slot_minutes ({slot})"
+            )
+        if self.min_minutes > self.max_minutes:
+            raise ValueError("min_minutes is longer than max_minutes")
+        if self.approval == "operator" and self.operator is None:
+            raise ValueError('approval = "operator" needs an operator (a Telegram user id)')
+        return self
+
+    def rules(self) -> Rules:
+        hours = tuple(
+            None if value == "closed" else parse_hours(value)
+            for value in self.hours.model_dump().values()
+        )
+        return Rules(
+            hours=hours, slot_minutes=self.slot_minutes, min_minutes=self.min_minutes,
+            max_minutes=self.max_minutes, notice_minutes=self.notice_minutes,
+            window_days=self.window_days, quota_minutes=self.quota_hours * 60,
+            checkin_grace_minutes=self.checkin_grace_minutes, cancel_hours=self.cancel_hours,
+            no_show_limit=self.no_show_limit, suspend_days=self.suspend_days,
+            reminder_minutes=self.reminder_minutes,
+        )  # fmt: skip
+
+    @property
+    def approval_kind(self) -> Approval:
+        return Approval(self.approval)
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     storage: StorageSection = StorageSection()
@@ -431,6 +515,7 @@ class Config(Section):
     polls: PollsSection = PollsSection()
     broadcasts: BroadcastsSection = BroadcastsSection()
     fund: FundSection = FundSection()
+    spaces: list[SpaceSection] = Field(default_factory=list)
 
     # Where the file was read from: relative paths (the database) are taken from there.
     source: str = ""
@@ -442,6 +527,23 @@ class Config(Section):
         if isinstance(data, dict) and "community" not in data:
             return {**data, "community": {}}
         return data
+
+    @model_validator(mode="after")
+    def _spaces_known(self) -> Config:
+        _require_unique([s.key for s in self.spaces], "space key")
+        compounds = {c.id: c for c in self.community.compounds}
+        for space in self.spaces:
+            kind, _, target = space.audience.partition(":")
+            known = (
+                space.audience == "community"
+                or (kind == "role" and target in {r.value for r in Role})
+                or (kind == "compound" and target in compounds)
+                or (kind == "building" and target.partition("/")[0] in compounds
+                    and target.partition("/")[2] in compounds[target.partition("/")[0]].buildings)
+            )  # fmt: skip
+            if not known:
+                raise ValueError(f"space {space.key!r}: unknown audience {space.audience!r}")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

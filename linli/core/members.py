@@ -175,7 +175,7 @@ def parse_start_payload(payload: str | None) -> StartIntent:
         return StartIntent("rider")
     if payload in ("report", "treehole"):
         return StartIntent(payload)
-    for prefix, kind in (("ref_", "referral"), ("checkin_", "checkin")):
+    for prefix, kind in (("ref_", "referral"), ("checkin_", "checkin"), ("space_", "space")):
         if payload.startswith(prefix) and len(payload) > len(prefix):
             return StartIntent(kind, payload[len(prefix) :])
     return StartIntent("unknown")

@@ -40,6 +40,7 @@ SOURCES: tuple[Source, ...] = (
     Source("hours", "timebank", "export_hours"),
     Source("polls", "polls", "export_polls"),
     Source("fund", "fund", "export_fund"),
+    Source("bookings", "spaces", "export_bookings"),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in SOURCES)
 

@@ -59,8 +59,8 @@ from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.proposals import ProposalStatus
 from linli.storage import proposals as proposals_db
+from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
-from linli.storage.members import audit
 
 LATEST = 8  # bookings /fund shows
 

@@ -17,12 +17,23 @@ def all_ticks() -> list[Tick]:
     Imported late only while some job modules (events, hazards, polls, rankings) still import
     their feature's handlers: at the top, a handler that imports a job module (broadcasts)
     would load other features' handlers through this package."""
-    from linli.bot.jobs import broadcasts, digest, events, fund, hazards, polls, rankings, system
+    from linli.bot.jobs import (
+        broadcasts,
+        digest,
+        events,
+        fund,
+        hazards,
+        polls,
+        rankings,
+        spaces,
+        system,
+    )
 
     return [
         *system.TICKS,
         *hazards.TICKS,  # escalations first: an unacknowledged urgent report is the most pressing
         *events.TICKS,
+        *spaces.TICKS,
         *polls.TICKS,
         *broadcasts.TICKS,
         *rankings.TICKS,

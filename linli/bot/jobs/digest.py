@@ -26,12 +26,14 @@ import logging
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError, TimedOut
 
+from linli.bot.charts import charset as _charset
+from linli.bot.charts import drawable as _drawable
+from linli.bot.charts import find_cjk_font, font_path
+from linli.bot.charts import register_font as _register_font
 from linli.bot.context import LinliContext, Services
 from linli.bot.jobs.tick import Tick
 from linli.core.digest import (
@@ -52,10 +54,6 @@ CHART_SIZE_PX = (1080, 1350)
 CHART_DPI = 100
 CHART_MAX_CATEGORIES = 8
 CHART_MAX_EVENTS = 5
-# Families with Chinese glyphs, by the words in their file names.
-_CJK_FILE_HINTS = ("cjk", "wqy", "wenquanyi", "sourcehan", "droidsansfallback", "uming", "ukai",
-                   "simhei", "simsun", "msyh", "pingfang", "hiragino")  # fmt: skip
-_PROBE = "邻里社区"
 _COLORS = {
     "new": "#E69F00",
     "resolved": "#009E73",
@@ -188,76 +186,6 @@ def digest_text(services: Services, locale: str, digest: Digest) -> str:
 # --- The chart ---------------------------------------------------------------------------
 
 
-def _has_glyphs(path: str, text: str) -> bool:
-    from matplotlib.ft2font import FT2Font
-
-    try:
-        charmap = FT2Font(path).get_charmap()
-    except (OSError, RuntimeError, ValueError):
-        return False
-    return all(ord(c) in charmap for c in text)
-
-
-@cache
-def find_cjk_font(configured: str = "") -> str | None:
-    """A font file that can draw Chinese: the configured one, else one installed; else None."""
-    if configured:
-        if Path(configured).is_file() and _has_glyphs(configured, _PROBE):
-            return configured
-        log.warning(
-            "digest_font %s is missing or has no Chinese glyphs; looking for one", configured
-        )
-    from matplotlib import font_manager
-
-    # Not the cached font list: a font installed after matplotlib built its cache counts too.
-    found = sorted(
-        path for path in font_manager.findSystemFonts()
-        if any(hint in Path(path).name.lower().replace("-", "").replace("_", "")
-               for hint in _CJK_FILE_HINTS)
-    )  # fmt: skip
-    # Regular sans first: a bold, light, serif or monospaced face is not what labels want.
-    found.sort(
-        key=lambda p: (
-            "regular" not in Path(p).name.lower(),
-            "sans" not in Path(p).name.lower(),
-            "mono" in Path(p).name.lower(),
-            p,
-        )
-    )
-    return next((path for path in found if _has_glyphs(path, _PROBE)), None)
-
-
-@cache
-def _register_font(path: str) -> str:
-    """Make a font file known to matplotlib (once); the family name to ask for.
-
-    A collection (.ttc) holds several faces: the Simplified Chinese one is preferred. The
-    bold file next to it, if any, is registered too, so titles are bold and not faked.
-    """
-    from matplotlib import font_manager
-
-    for candidate in (path, path.replace("Regular", "Bold")):
-        if candidate == path or (candidate != path and Path(candidate).is_file()):
-            font_manager.fontManager.addfont(candidate)
-    faces = [e.name for e in font_manager.fontManager.ttflist if e.fname == path]
-    preferred = [n for n in faces if n.endswith(" SC") and "Mono" not in n]
-    return (preferred or faces or [font_manager.FontProperties(fname=path).get_name()])[0]
-
-
-@cache
-def _charset(paths: tuple[str, ...]) -> frozenset[int]:
-    from matplotlib.ft2font import FT2Font
-
-    codes: set[int] = set()
-    for path in paths:
-        codes.update(FT2Font(path).get_charmap())
-    return frozenset(codes)
-
-
-def _drawable(text: str, charset: frozenset[int]) -> bool:
-    return all(c.isspace() or ord(c) in charset for c in text)
-
-
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -268,11 +196,8 @@ def _wrap(text: str, width: int) -> str:
 
 async def chart_png(services: Services, locale: str, digest: Digest) -> bytes | None:
     """The digest's chart as PNG bytes, or None if it could not be drawn (the text still goes)."""
-    configured = services.config.broadcasts.digest_font
-    if configured and not Path(configured).is_absolute() and services.config.source:
-        configured = str(Path(services.config.source).parent / configured)  # like backup_dir
     # The first call looks through the installed fonts: not on the event loop.
-    font = await asyncio.to_thread(find_cjk_font, configured)
+    font = await asyncio.to_thread(find_cjk_font, font_path(services.config))
     chart_locale = locale if font is not None or not locale.startswith("zh") else "en"
 
     def label(key: str, **values: Any) -> str:

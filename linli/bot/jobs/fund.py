@@ -16,9 +16,10 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError, TimedOut
 
+from linli.bot.charts import find_cjk_font
+from linli.bot.charts import register_font as _register_font
 from linli.bot.context import LinliContext, Services
-from linli.bot.jobs import Tick
-from linli.bot.jobs.digest import _register_font, find_cjk_font
+from linli.bot.jobs.tick import Tick
 from linli.bot.views import fund as views
 from linli.core.community import NodeKind
 from linli.core.fund import FUND, MonthReport, Phase, Round, report_due, yuan

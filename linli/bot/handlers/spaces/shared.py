@@ -1,0 +1,87 @@
+"""What the spaces handlers share: the router, the spaces seeded once, telling staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+
+from linli.bot.buttons import Router
+from linli.bot.common import Actor, locale_of, notify, post, refuse
+from linli.bot.context import LinliContext
+from linli.bot.views import spaces as views
+from linli.core.members import Audience
+from linli.core.outcomes import Refused
+from linli.core.spaces import Approval, Booking, Space
+from linli.storage import members as members_db
+from linli.storage import spaces as spaces_db
+
+FEATURE = "spaces"
+ROUTER = Router(views.F)
+_SEEDED = "spaces_seeded"
+
+
+async def ensure_spaces(context: LinliContext) -> None:
+    """Create the config's spaces once per process (new keys only; chat edits are kept)."""
+    data = context.application.bot_data
+    if data.get(_SEEDED):
+        return
+    services = context.services
+    seeds = [
+        spaces_db.SeedSpace(
+            key=s.key,
+            name=s.name,
+            name_en=s.name_en,
+            place=s.place,
+            kind=s.kind,
+            capacity=s.capacity,
+            rules=s.rules(),
+            audience=Audience.decode(s.audience if ":" in s.audience else f"{s.audience}:"),
+            approval=s.approval_kind,
+            price=s.price,
+            operator_telegram_id=s.operator,
+        )
+        for s in services.config.spaces
+    ]
+    await spaces_db.seed_spaces(services.db, seeds, services.now())
+    data[_SEEDED] = True
+
+
+async def staff_space(
+    update: Update, context: LinliContext, actor: Actor, space_id: int
+) -> Space | None:
+    """The space, if the actor is an organizer or its operator; else refused (None)."""
+    space = await spaces_db.get_space(context.services.db, space_id)
+    if space is None or not views.is_staff(space, actor.user.id, actor.is_organizer):
+        await refuse(update, context, actor.locale, Refused("not_staff"), FEATURE)
+        return None
+    return space
+
+
+async def tell_booker(
+    context: LinliContext, booking: Booking, template: str, **values: Any
+) -> None:
+    if booking.member_id is None:
+        return
+    member = await members_db.get_member(context.services.db, booking.member_id)
+    if member is not None:
+        await notify(context, member, template, booking=booking, **values)
+
+
+async def ask_approval(context: LinliContext, booking: Booking, space: Space, actor: Actor) -> None:
+    """A card with Approve / Decline: to the space's operator, or the organizers' group."""
+    services = context.services
+    if space.approval is Approval.OPERATOR and space.operator_telegram_id is not None:
+        chat: int | None = space.operator_telegram_id
+        operator = await members_db.get_member_by_telegram(services.db, space.operator_telegram_id)
+        locale = (
+            locale_of(operator, services) if operator else services.config.community.default_locale
+        )
+    else:
+        chat = services.config.organizers.group_chat_id
+        locale = services.config.community.default_locale
+    if chat is None:
+        return
+    await post(context, chat, locale, "spaces/approval_card",
+               views.approval_markup(context, locale, booking),
+               booking=booking, space=space, member=actor.member)  # fmt: skip
