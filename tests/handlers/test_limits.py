@@ -13,7 +13,7 @@ from linli.bot.render import Renderer
 from linli.sim.core import Simulator
 from linli.sim.harness import Harness
 from linli.sim.request import SimRequest
-from tests.handlers.test_events_handlers import community_group, create_event
+from tests.handlers.test_events import community_group, create_event
 from tests.support.event_people import resident
 
 
