@@ -347,25 +347,8 @@ class SimState:
             caption_entities=[_ptb_entity(e) for e in message.caption_entities] or None,
             photo=self._photo_sizes(message.photo) if message.photo else None,
             document=self._document(message.document) if message.document else None,
-            location=(
-                Location(longitude=message.location[1], latitude=message.location[0])
-                if message.location
-                else None
-            ),
-            sticker=(
-                Sticker(
-                    "sticker-" + str(message.message_id),
-                    "su" + str(message.message_id),
-                    512,
-                    512,
-                    is_animated=False,
-                    is_video=False,
-                    type=Sticker.REGULAR,
-                    emoji=message.sticker,
-                )
-                if message.sticker
-                else None
-            ),
+            location=_location(message),
+            sticker=_sticker(message),
             reply_markup=markup,
             reply_to_message=reply_to,
             edit_date=message.edit_date,
@@ -442,6 +425,27 @@ def member_of(status: str, user: User) -> ChatMember:
     if status == "kicked":
         return ChatMemberBanned(user, until_date=datetime.fromtimestamp(0, UTC))
     return ChatMemberLeft(user)
+
+
+def _location(message: SentMessage) -> Location | None:
+    if not message.location:
+        return None
+    return Location(longitude=message.location[1], latitude=message.location[0])
+
+
+def _sticker(message: SentMessage) -> Sticker | None:
+    if not message.sticker:
+        return None
+    return Sticker(
+        "sticker-" + str(message.message_id),
+        "su" + str(message.message_id),
+        512,
+        512,
+        is_animated=False,
+        is_video=False,
+        type=Sticker.REGULAR,
+        emoji=message.sticker,
+    )
 
 
 def _ptb_entity(entity: Entity) -> MessageEntity:
