@@ -43,6 +43,7 @@ from linli.bot.handlers import (
     members,
     points,
     polls,
+    poster,
     proposals,
     rankings,
     shop,
@@ -79,6 +80,7 @@ FEATURES = (
     broadcasts,
     exports,
     fund,
+    poster,
     help,  # /help lists every feature's commands, so it reads them all
 )
 

@@ -1,4 +1,5 @@
-"""`linli`: run the bot, try it in the simulator, check the config, migrate, export, back up."""
+"""`linli`: run the bot, try it in the simulator, check the config, migrate, export, back up,
+print the notice-board poster."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from linli.bot import exports_cli
+from linli.bot import exports_cli, poster_cli
 from linli.bot.config import TOKEN_ENV, ConfigError, load_config, require_token
 from linli.bot.runner import serve
 from linli.sim import demo
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     exports_cli.add_subcommands(sub)
+    poster_cli.add_subcommand(sub)
     return parser
 
 

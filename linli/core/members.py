@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from collections.abc import Mapping
@@ -157,9 +158,10 @@ def building_of(member: Member, community: Community) -> Building | None:
 
 @dataclass(frozen=True, slots=True)
 class StartIntent:
-    """What a /start deep link asks for: plain, rider, ref_<code>, report, checkin_<code>."""
+    """What a /start deep link asks for: plain, rider, ref_<code>, report, checkin_<code>,
+    b_<building> (a poster's: joining starts at that building)."""
 
-    kind: str  # "plain" | "rider" | "referral" | "report" | "treehole" | "checkin" | "unknown"
+    kind: str  # "plain" | "rider" | "referral" | "report" | "treehole" | "checkin" | "building" | "unknown"
     arg: str = ""
 
 
@@ -175,10 +177,35 @@ def parse_start_payload(payload: str | None) -> StartIntent:
         return StartIntent("rider")
     if payload in ("report", "treehole"):
         return StartIntent(payload)
-    for prefix, kind in (("ref_", "referral"), ("checkin_", "checkin"), ("space_", "space")):
+    prefixes = (
+        ("ref_", "referral"),
+        ("checkin_", "checkin"),
+        ("space_", "space"),
+        ("b_", "building"),
+    )
+    for prefix, kind in prefixes:
         if payload.startswith(prefix) and len(payload) > len(prefix):
             return StartIntent(kind, payload[len(prefix) :])
     return StartIntent("unknown")
+
+
+_READABLE_RE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def building_link_arg(building: Building) -> str:
+    """The deep link's argument naming a building (`/start b_<arg>`): `heyuan_1` when the
+    building's name is plain letters and digits, else its name in base64url (`heyuan__5LiA`);
+    Telegram allows only A-Z a-z 0-9 _ - in a start payload."""
+    if _READABLE_RE.match(building.name):
+        return f"{building.compound_id}_{building.name}"
+    name = base64.urlsafe_b64encode(building.name.encode()).decode().rstrip("=")
+    return f"{building.compound_id}__{name}"
+
+
+def building_from_link(arg: str, community: Community) -> Building | None:
+    """The one building whose link argument is `arg` (none, or two alike: None)."""
+    found = [b for b in community.all_buildings() if building_link_arg(b) == arg]
+    return found[0] if len(found) == 1 else None
 
 
 class JoinStep(StrEnum):
@@ -211,7 +238,12 @@ class JoinDraft:
     unit: str | None = None
 
     @classmethod
-    def start(cls, intent: StartIntent, referrer: int | None) -> JoinDraft:
+    def start(
+        cls, intent: StartIntent, referrer: int | None, home: tuple[int, str] | None = None
+    ) -> JoinDraft:
+        """`home`: (compound index, building id) a poster's link chose: no need to ask it."""
+        if home is not None and intent.kind == "building":
+            return cls(referrer=referrer, compound=home[0], building=home[1])
         return cls(rider=intent.kind == "rider", referrer=referrer)
 
     def to_data(self) -> dict[str, Any]:
@@ -255,7 +287,10 @@ class JoinDraft:
         """The next step once the language is set; None when only the language was changing."""
         if self.language_only:
             return None
-        return replace(self, step=JoinStep.PRIVACY if self.rider else JoinStep.COMPOUND)
+        if self.rider:
+            return replace(self, step=JoinStep.PRIVACY)
+        # A poster's link chose the building already: straight to the unit number.
+        return replace(self, step=JoinStep.UNIT if self.building else JoinStep.COMPOUND)
 
     def choose_compound(self, index: int, community: Community) -> JoinDraft | None:
         if not 0 <= index < len(community.compounds):

@@ -33,6 +33,7 @@ from linli.core.members import (
     Member,
     StartIntent,
     Verification,
+    building_from_link,
     clean_unit,
     may_join_as_staff,
     parse_start_payload,
@@ -66,12 +67,17 @@ async def on_start(update: Update, context: LinliContext) -> None:
 
 
 async def _begin(update: Update, context: LinliContext, actor: Actor, intent: StartIntent) -> None:
-    """A newcomer: joining starts with the language."""
-    referrer = None
+    """A newcomer: joining starts with the language (a poster's link has chosen the building)."""
+    referrer, home = None, None
     if intent.kind == "referral":
         found = await members_db.get_member_by_referral(context.services.db, intent.arg)
         referrer = found.id if found is not None and found.id != actor.member.id else None
-    await _start(update, context, actor, JoinDraft.start(intent, referrer), intro=True)
+    community = context.services.community
+    building = building_from_link(intent.arg, community) if intent.kind == "building" else None
+    if building is not None:
+        ids = [c.id for c in community.compounds]
+        home = (ids.index(building.compound_id), building.id)
+    await _start(update, context, actor, JoinDraft.start(intent, referrer, home), intro=True)
 
 
 async def _start(
