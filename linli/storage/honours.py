@@ -601,3 +601,11 @@ async def forget_member(tx: Tx, member_id: int) -> None:
         " WHERE n.candidate_id = honours_candidates.id)"
     )
     await tx.execute("DELETE FROM honours_story_likes WHERE member_id = ?", (member_id,))
+
+
+async def posted_to(db: Database | Tx, kind: str, ref: str) -> set[int]:
+    """The chats `kind` `ref` was posted (or claimed) to."""
+    rows = await db.fetchall(
+        "SELECT chat_id FROM honours_posts WHERE kind = ? AND ref = ?", (kind, ref)
+    )
+    return {r["chat_id"] for r in rows}
