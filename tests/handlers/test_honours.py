@@ -4,11 +4,14 @@ bad input that changes nothing; stories posted now or later, exactly once, with 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from linli.bot.jobs.digest import digest_text
 from linli.core.community import Binding, NodeKind
+from linli.core.digest import week_before
 from linli.sim.core import SimGroup, SimUser
 from linli.sim.harness import Harness
+from linli.storage import digest as digest_db
 from linli.storage import groups as groups_db
 from linli.storage import points as points_db
 from tests.support.points import organizer, resident
@@ -163,7 +166,7 @@ async def test_a_scheduled_story_is_posted_once_and_liked_once_per_member(harnes
     await h.press(p["王芳"], "👍 0", chat=group)
     assert h.buttons(group)[-1] == "👍 1"
     await h.press(p["王芳"], "👍 1", chat=group)
-    assert "已经点过赞" in h.alerts(p["王芳"])[-1].text
+    assert "已经点过赞" in (h.alerts(p["王芳"])[-1].text or "")
     await h.press(p["李强"], "👍 1", chat=group)
     assert h.buttons(group)[-1] == "👍 2"
     await h.photo(
@@ -171,3 +174,16 @@ async def test_a_scheduled_story_is_posted_once_and_liked_once_per_member(harnes
     )
     assert "已发布到 1 个群" in h.last_text(h.organizer)
     assert any(m.photo for m in h.messages(group))
+
+
+async def test_the_weekly_digest_lists_the_weeks_stories_and_honours(harness: Harness) -> None:
+    h = harness
+    h.clock.set(START)
+    await bound_group(h)
+    await h.send(h.organizer, "/story consent=本人同意 for=heyuan 王阿姨的故事\n二十年义务理发")
+    week = week_before(date(2026, 11, 30), h.config.tz)
+    digest = await digest_db.weekly_digest(h.db, week, [])
+    assert digest.stories == ("王阿姨的故事",) and not digest.quiet
+    text = digest_text(h.services, "zh-CN", digest)
+    assert "🏅 评选表彰" in text and "📖 王阿姨的故事" in text
+    assert "📖 王阿姨的故事" in digest_text(h.services, "en", digest)
