@@ -40,6 +40,7 @@ from linli.bot.handlers import (
     groups,
     hazards,
     help,
+    honours,
     members,
     points,
     polls,
@@ -80,6 +81,7 @@ FEATURES = (
     broadcasts,
     exports,
     fund,
+    honours,  # /honours, /story
     poster,
     help,  # /help lists every feature's commands, so it reads them all
 )

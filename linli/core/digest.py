@@ -118,6 +118,8 @@ class Digest:
     fund_in: int = 0  # fen into the community fund this week
     fund_out: int = 0  # fen paid out of it
     fund_balance: int = 0  # its balance when the digest is made
+    stories: tuple[str, ...] = ()  # titles of the stories posted this week (recognition)
+    honours: tuple[str, ...] = ()  # titles of the selections closed this week
 
     @property
     def hazard_totals(self) -> HazardLine:
@@ -163,6 +165,8 @@ class Digest:
             or self.polls
             or self.fund_in
             or self.fund_out
+            or self.stories
+            or self.honours
         )
 
 

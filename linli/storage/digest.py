@@ -9,6 +9,7 @@ from datetime import datetime
 from linli.core.clock import from_iso, to_iso
 from linli.core.digest import Digest, DigestWeek, EventLine, HazardLine, PollLine, order_hazards
 from linli.storage import fund as fund_db
+from linli.storage import honours as honours_db
 from linli.storage import points as points_db
 from linli.storage import polls as polls_db
 from linli.storage.db import Database, Tx
@@ -119,6 +120,8 @@ async def weekly_digest(db: Database, week: DigestWeek, categories: Sequence[str
         fund_in=fund_in,
         fund_out=fund_out,
         fund_balance=fund_balance,
+        stories=tuple(s.title for s in await honours_db.stories_posted(db, start, end)),
+        honours=tuple(s.title for s in await honours_db.selections_closed(db, start, end)),
     )
 
 

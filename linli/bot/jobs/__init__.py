@@ -23,6 +23,7 @@ def all_ticks() -> list[Tick]:
         events,
         fund,
         hazards,
+        honours,
         polls,
         rankings,
         spaces,
@@ -38,6 +39,7 @@ def all_ticks() -> list[Tick]:
         *broadcasts.TICKS,
         *rankings.TICKS,
         *fund.TICKS,
+        *honours.TICKS,
         *digest.TICKS,  # last: the week's figures include whatever the ticks above just closed
     ]
 

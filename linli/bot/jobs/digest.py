@@ -180,6 +180,8 @@ def digest_text(services: Services, locale: str, digest: Digest) -> str:
         fund_in=digest.fund_in,
         fund_out=digest.fund_out,
         fund_balance=digest.fund_balance,
+        stories=digest.stories,
+        honours=digest.honours,
     )  # fmt: skip
 
 

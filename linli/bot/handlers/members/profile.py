@@ -19,6 +19,7 @@ from linli.bot.context import LinliContext
 from linli.bot.handlers.members.router import ROUTER
 from linli.bot.views import members as views
 from linli.core.timebank import format_hours
+from linli.storage import honours as honours_db
 from linli.storage import members as members_db
 from linli.storage import points as points_db
 from linli.storage import timebank as timebank_db
@@ -36,6 +37,7 @@ async def on_me(update: Update, context: LinliContext) -> None:
                 roles=sorted(r.value for r in member.roles),
                 invite_link=deep_link(context, f"ref_{member.referral_code}"),
                 points=await points_db.balance(db, member.id),
+                honours=await honours_db.honours_of(db, member),
                 hours=format_hours(await timebank_db.balance_minutes(db, member.id)))  # fmt: skip
 
 
