@@ -1,35 +1,32 @@
-"""/broadcast (audience -> text and photo -> preview -> confirm) and /broadcasts (the audit log)."""
+"""/broadcast (audience -> text and photo -> preview -> confirm) and /broadcasts (the audit log).
+
+The buttons, keyboards and the delivery are in linli/bot/views/broadcasts.py; resuming a
+delivery after a restart is a tick (linli/bot/jobs/broadcasts.py).
+"""
 
 from __future__ import annotations
 
+import functools
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import MessageEntityType
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import callbacks, flows
+from linli.bot import flows
+from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
-from linli.bot.common import (
-    Actor,
-    answer,
-    edit,
-    is_private,
-    keyboard,
-    label,
-    load_actor,
-    refuse,
-    reply,
-    text,
-)
-from linli.bot.context import LinliApp, LinliContext
-from linli.bot.jobs import broadcasts as delivery
+from linli.bot.common import Actor, answer, edit, is_private, load_actor, refuse, reply, text
+from linli.bot.context import LinliContext
+from linli.bot.views import broadcasts as views
 from linli.core.broadcasts import (
     CAPTION_LIMIT,
     FILTER_ROLES,
-    TEAM_ROLES,
+    MODE_CODES,
     TEXT_LIMIT,
+    BroadcastDraft,
     Mode,
     Target,
     clean_html,
@@ -41,8 +38,8 @@ from linli.core.outcomes import Refused
 from linli.storage import broadcasts as bc_db
 from linli.storage.drafts import Draft
 
+FEATURE = "broadcasts"
 FLOW = "broadcast"
-PAGE = 8
 # Entities that mean the organizer formatted the text in their Telegram app.
 _FORMATTING = {
     MessageEntityType.BOLD,
@@ -57,6 +54,38 @@ _FORMATTING = {
     MessageEntityType.EXPANDABLE_BLOCKQUOTE,
 }
 
+ROUTER = Router("bc")
+Pressed = TypeVar("Pressed")
+ButtonFn = Callable[[Update, LinliContext, Actor, Pressed], Awaitable[None]]
+
+
+async def _organizer(update: Update, context: LinliContext) -> Actor | None:
+    """The acting organizer in private chat, or None after saying why not."""
+    actor = await load_actor(update, context)
+    if actor is None or await _refused(update, context, actor):
+        return None
+    return actor
+
+
+async def _refused(update: Update, context: LinliContext, actor: Actor) -> bool:
+    refused = may_broadcast(actor.member, private=is_private(update))
+    if refused is not None:
+        await refuse(update, context, actor.locale, refused, FEATURE)
+    return refused is not None
+
+
+def _organizers_only(handler: ButtonFn[Pressed]) -> ButtonFn[Pressed]:
+    """A broadcast button acts only for an organizer in private chat (others are told why)."""
+
+    @functools.wraps(handler)
+    async def checked(
+        update: Update, context: LinliContext, actor: Actor, pressed: Pressed
+    ) -> None:
+        if not await _refused(update, context, actor):
+            await handler(update, context, actor, pressed)
+
+    return checked
+
 
 def _q(update: Update) -> CallbackQuery:
     """The tap being handled (every button handler here is one)."""
@@ -64,16 +93,26 @@ def _q(update: Update) -> CallbackQuery:
     return update.callback_query
 
 
-async def _organizer(update: Update, context: LinliContext) -> Actor | None:
-    """The acting organizer in private chat, or None after saying why not."""
-    actor = await load_actor(update, context)
-    if actor is None:
+async def _stale(update: Update, context: LinliContext, actor: Actor) -> None:
+    await answer(update, context, actor.locale, "common/stale_button", alert=True)
+
+
+async def _draft(
+    context: LinliContext, actor: Actor, *steps: str
+) -> tuple[Draft, BroadcastDraft] | None:
+    """The organizer's broadcast draft, if it is at one of `steps` (any step if none given)."""
+    draft = await flows.current(context, actor.user.id)
+    if draft is None or draft.flow != FLOW or (steps and draft.step not in steps):
         return None
-    refused = may_broadcast(actor.member, private=is_private(update))
-    if refused is not None:
-        await refuse(update, context, actor.locale, refused, "broadcasts")
-        return None
-    return actor
+    return draft, BroadcastDraft.from_data(draft.data)
+
+
+async def _save(context: LinliContext, draft: Draft, chosen: BroadcastDraft, step: str) -> None:
+    draft.data = chosen.to_data()
+    await flows.save(context, draft, step)
+
+
+# --- choosing who it is for ----------------------------------------------------------------
 
 
 async def on_broadcast(update: Update, context: LinliContext) -> None:
@@ -82,221 +121,102 @@ async def on_broadcast(update: Update, context: LinliContext) -> None:
     if actor is None:
         return
     await flows.start_flow(context, actor.user.id, FLOW, "mode")
-    await reply(update, context, actor.locale, "broadcasts/choose_mode", _modes(context, actor))
+    await reply(update, context, actor.locale, "broadcasts/choose_mode",
+                views.modes_markup(context, actor.locale))  # fmt: skip
 
 
-def _modes(context: LinliContext, actor: Actor) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [
-                (
-                    label(context, actor.locale, "broadcasts.mode_groups"),
-                    callbacks.pack("bc", "m", "g"),
-                )
-            ],
-            [
-                (
-                    label(context, actor.locale, "broadcasts.mode_members"),
-                    callbacks.pack("bc", "m", "p"),
-                )
-            ],
-            [(label(context, actor.locale, "broadcasts.cancel"), callbacks.pack("bc", "x"))],
-        ]
-    )
-
-
-def _scopes(context: LinliContext, actor: Actor, mode: str) -> InlineKeyboardMarkup:
-    community, loc = context.services.community, actor.locale
-    rows = [[(label(context, loc, "broadcasts.scope_community"), callbacks.pack("bc", "s", "k"))]]
-    for index, compound in enumerate(community.compounds):
-        rows.append(
-            [
-                (
-                    label(context, loc, "broadcasts.scope_compound", name=compound.title(loc)),
-                    callbacks.pack("bc", "s", f"c{index}"),
-                ),
-                (
-                    label(context, loc, "broadcasts.scope_buildings", name=compound.title(loc)),
-                    callbacks.pack("bc", "c", index),
-                ),
-            ]
-        )
-    if mode == "g":
-        rows += [
-            [
-                (
-                    label(context, loc, f"broadcasts.role_{role.value}"),
-                    callbacks.pack("bc", "s", f"r{role.value}"),
-                )
-            ]
-            for role in TEAM_ROLES
-        ]
-    rows.append([(label(context, loc, "broadcasts.cancel"), callbacks.pack("bc", "x"))])
-    return keyboard(rows)
-
-
-def _buildings(context: LinliContext, actor: Actor, compound_index: int) -> InlineKeyboardMarkup:
-    community = context.services.community
-    compound = community.compounds[compound_index]
-    all_ids = [b.id for b in community.all_buildings()]
-    buttons = [
-        (b.name, callbacks.pack("bc", "s", f"b{all_ids.index(b.id)}")) for b in compound.buildings
-    ]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    rows.append([(label(context, actor.locale, "broadcasts.cancel"), callbacks.pack("bc", "x"))])
-    return keyboard(rows)
-
-
-def _roles(context: LinliContext, actor: Actor) -> InlineKeyboardMarkup:
-    loc = actor.locale
-    rows = [[(label(context, loc, "broadcasts.role_all"), callbacks.pack("bc", "r", "all"))]]
-    rows += [
-        [
-            (
-                label(context, loc, f"broadcasts.role_{role.value}"),
-                callbacks.pack("bc", "r", role.value),
-            )
-        ]
-        for role in FILTER_ROLES
-    ]
-    rows.append([(label(context, loc, "broadcasts.cancel"), callbacks.pack("bc", "x"))])
-    return keyboard(rows)
-
-
-def target_of(draft: Draft, context: LinliContext) -> Target | None:
-    """The audience a draft describes, or None if it no longer parses (config changed)."""
-    audience = parse_scope(str(draft.data.get("scope", "")), context.services.community)
-    if audience is None:
-        return None
-    mode = Mode.GROUPS if draft.data.get("mode") == "g" else Mode.MEMBERS
-    role = draft.data.get("role")
-    return Target(mode, audience, Role(role) if role and mode is Mode.MEMBERS else None)
-
-
-async def _draft(context: LinliContext, actor: Actor, *steps: str) -> Draft | None:
-    draft = await flows.current(context, actor.user.id)
-    if draft is None or draft.flow != FLOW or (steps and draft.step not in steps):
-        return None
-    return draft
-
-
-async def on_button(update: Update, context: LinliContext) -> None:
-    """Every broadcast button: route by action; anything stale or forged changes nothing."""
-    action = callbacks.action_of(_q(update).data if update.callback_query else None, "bc")
-    handler = _BUTTONS.get(action or "")
-    actor = await _organizer(update, context)
-    if actor is None:
+@ROUTER.on(views.ChooseMode)
+@_organizers_only
+async def on_mode(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseMode
+) -> None:
+    """Groups or private messages: then the audiences."""
+    found = await _draft(context, actor, "mode", "scope", "role", "text")
+    if pressed.code not in MODE_CODES or found is None:
+        await _stale(update, context, actor)
         return
-    if handler is None or not await handler(update, context, actor):
-        await answer(update, context, actor.locale, "common/stale_button", alert=True)
-
-
-async def _on_mode(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(_q(update).data, "bc", str)
-    draft = await _draft(context, actor, "mode", "scope", "role", "text")
-    if parsed is None or parsed[1] not in ("g", "p") or draft is None:
-        return False
-    draft.data = {"mode": parsed[1]}
-    await flows.save(context, draft, "scope")
+    chosen = BroadcastDraft(mode=MODE_CODES[pressed.code])
+    await _save(context, found[0], chosen, "scope")
     await answer(update, context, actor.locale)
-    await edit(
-        _q(update),
-        text(
-            context,
-            actor.locale,
-            "broadcasts/choose_scope",
-            mode=parsed[1],
-        ),
-        _scopes(context, actor, parsed[1]),
-    )
-    return True
+    await edit(_q(update), text(context, actor.locale, "broadcasts/choose_scope", mode=pressed.code),
+               views.scopes_markup(context, actor.locale, chosen.mode))  # fmt: skip
 
 
-async def _on_compound(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(_q(update).data, "bc", int)
-    draft = await _draft(context, actor, "scope")
+@ROUTER.on(views.ListBuildings)
+@_organizers_only
+async def on_list_buildings(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ListBuildings
+) -> None:
+    """A compound's buildings, in place of the audiences."""
     compounds = context.services.community.compounds
-    if parsed is None or draft is None or not 0 <= parsed[1] < len(compounds):
-        return False
+    if await _draft(context, actor, "scope") is None or not 0 <= pressed.index < len(compounds):
+        await _stale(update, context, actor)
+        return
+    name = compounds[pressed.index].title(actor.locale)
     await answer(update, context, actor.locale)
-    await edit(
-        _q(update),
-        text(
-            context,
-            actor.locale,
-            "broadcasts/choose_building",
-            compound=compounds[parsed[1]].name,
-        ),
-        _buildings(context, actor, parsed[1]),
-    )
-    return True
+    await edit(_q(update), text(context, actor.locale, "broadcasts/choose_building", compound=name),
+               views.buildings_markup(context, actor.locale, pressed.index))  # fmt: skip
 
 
-async def _on_scope(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(_q(update).data, "bc", str)
-    draft = await _draft(context, actor, "scope")
-    if (
-        parsed is None
-        or draft is None
-        or parse_scope(parsed[1], context.services.community) is None
-    ):
-        return False
-    draft.data["scope"] = parsed[1]
-    if draft.data.get("mode") == "p":
-        await flows.save(context, draft, "role")
-        await answer(update, context, actor.locale)
-        await edit(
-            _q(update),
-            text(context, actor.locale, "broadcasts/choose_role"),
-            _roles(context, actor),
-        )
-        return True
-    return await _ask_text(update, context, actor, draft)
+@ROUTER.on(views.ChooseScope)
+@_organizers_only
+async def on_scope(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseScope
+) -> None:
+    """The audience: for private messages, then a role filter; for groups, the text."""
+    found = await _draft(context, actor, "scope")
+    if found is None or parse_scope(pressed.token, context.services.community) is None:
+        await _stale(update, context, actor)
+        return
+    draft, chosen = found
+    chosen.scope = pressed.token
+    if chosen.mode is not Mode.MEMBERS:
+        await _ask_text(update, context, actor, draft, chosen)
+        return
+    await _save(context, draft, chosen, "role")
+    await answer(update, context, actor.locale)
+    await edit(_q(update), text(context, actor.locale, "broadcasts/choose_role"),
+               views.roles_markup(context, actor.locale))  # fmt: skip
 
 
-async def _on_role(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(_q(update).data, "bc", str)
-    draft = await _draft(context, actor, "role")
-    if (
-        parsed is None
-        or draft is None
-        or parsed[1] not in {"all", *(r.value for r in FILTER_ROLES)}
-    ):
-        return False
-    draft.data["role"] = None if parsed[1] == "all" else parsed[1]
-    return await _ask_text(update, context, actor, draft)
+@ROUTER.on(views.ChooseRole)
+@_organizers_only
+async def on_role(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseRole
+) -> None:
+    """Private messages to everyone in the audience, or only to holders of one role."""
+    found = await _draft(context, actor, "role")
+    if found is None or pressed.role not in {"all", *(r.value for r in FILTER_ROLES)}:
+        await _stale(update, context, actor)
+        return
+    draft, chosen = found
+    chosen.role = None if pressed.role == "all" else Role(pressed.role)
+    await _ask_text(update, context, actor, draft, chosen)
 
 
-async def _ask_text(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> bool:
+async def _ask_text(
+    update: Update, context: LinliContext, actor: Actor, draft: Draft, chosen: BroadcastDraft
+) -> None:
     """The audience is chosen: if it reaches nobody say so now, else ask for the text."""
-    target = target_of(draft, context)
+    services = context.services
+    target = chosen.target(services.community)
     if target is None:
-        return False
-    count = len(await bc_db.recipients(context.services.db, target, context.services.community))
+        await _stale(update, context, actor)
+        return
+    count = len(await bc_db.recipients(services.db, target, services.community))
     await answer(update, context, actor.locale)
-    values = delivery.audience_values_of(target, context.services)
+    values = views.audience_values_of(target, services, actor.locale)
     if count == 0:
-        await edit(
-            _q(update),
-            text(context, actor.locale, "broadcasts/nobody", **values),
-            _scopes(context, actor, str(draft.data.get("mode"))),
-        )
-        await flows.save(context, draft, "scope")
-        return True
-    await flows.save(context, draft, "text")
-    await edit(
-        _q(update),
-        text(
-            context,
-            actor.locale,
-            "broadcasts/ask_text",
-            count=count,
-            limit=TEXT_LIMIT,
-            caption_limit=CAPTION_LIMIT,
-            **values,
-        ),
-    )
-    return True
+        await edit(_q(update), text(context, actor.locale, "broadcasts/nobody", **values),
+                   views.scopes_markup(context, actor.locale, chosen.mode))  # fmt: skip
+        await _save(context, draft, chosen, "scope")
+        return
+    await _save(context, draft, chosen, "text")
+    await edit(_q(update), text(context, actor.locale, "broadcasts/ask_text", count=count,
+                                limit=TEXT_LIMIT, caption_limit=CAPTION_LIMIT, **values))  # fmt: skip
+
+
+# --- the text, the preview and sending -----------------------------------------------------
 
 
 def _html_of(message: Message) -> str:
@@ -310,109 +230,85 @@ def _html_of(message: Message) -> str:
 
 async def on_flow_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     """The text (and optional photo) of the broadcast, then the preview with a Send button."""
-    message = update.effective_message
+    message, chosen = update.effective_message, BroadcastDraft.from_data(draft.data)
     if message is None:
         return
     if draft.step != "text":
         await reply(update, context, actor.locale, "broadcasts/use_buttons")
         return
-    refused = may_broadcast(actor.member, private=True)
-    target = target_of(draft, context)
+    refused, target = (
+        may_broadcast(actor.member, private=True),
+        chosen.target(context.services.community),
+    )
     if refused is not None or target is None:
         await flows.end_flow(context, actor.user.id, FLOW)
-        await refuse(update, context, actor.locale, refused or Refused("stale"), "broadcasts")
+        await refuse(update, context, actor.locale, refused or Refused("stale"), FEATURE)
         return
     photo = message.photo[-1].file_id if message.photo else None
     cleaned = clean_html(_html_of(message), limit=CAPTION_LIMIT if photo else TEXT_LIMIT)
     if isinstance(cleaned, Refused):
-        await refuse(update, context, actor.locale, cleaned, "broadcasts")
+        await refuse(update, context, actor.locale, cleaned, FEATURE)
         return
-    draft.data.update(text=cleaned.html, photo=photo, key=secrets.token_hex(6))
-    await flows.save(context, draft, "confirm")
-    await _send_preview(update, context, actor, draft, target)
+    chosen.text, chosen.photo, chosen.key = cleaned.html, photo, secrets.token_hex(6)
+    await _save(context, draft, chosen, "confirm")
+    await _send_preview(update, context, actor, chosen, target)
 
 
 async def _send_preview(
-    update: Update, context: LinliContext, actor: Actor, draft: Draft, target: Target
+    update: Update, context: LinliContext, actor: Actor, chosen: BroadcastDraft, target: Target
 ) -> None:
+    """The broadcast as its recipients will see it, then who it is for, with Send and Cancel."""
     services, chat_id = context.services, actor.user.id
     count = len(await bc_db.recipients(services.db, target, services.community))
-    if draft.data["photo"]:
-        await context.bot.send_photo(chat_id, draft.data["photo"], caption=draft.data["text"])
+    if chosen.photo:
+        await context.bot.send_photo(chat_id, chosen.photo, caption=chosen.text)
     else:
-        await context.bot.send_message(chat_id, draft.data["text"])
-    key = draft.data["key"]
-    markup = keyboard(
-        [
-            [
-                (
-                    label(context, actor.locale, "broadcasts.send", count=count),
-                    callbacks.pack("bc", "ok", key),
-                ),
-                (
-                    label(context, actor.locale, "broadcasts.cancel"),
-                    callbacks.pack("bc", "no", key),
-                ),
-            ]
-        ]
-    )
-    await reply(
-        update,
-        context,
-        actor.locale,
-        "broadcasts/preview",
-        markup,
-        count=count,
-        **delivery.audience_values_of(target, services),
-    )
+        await context.bot.send_message(chat_id, chosen.text)
+    await reply(update, context, actor.locale, "broadcasts/preview",
+                views.preview_markup(context, actor.locale, chosen.key, count), count=count,
+                **views.audience_values_of(target, services, actor.locale))  # fmt: skip
 
 
-async def _on_confirm(update: Update, context: LinliContext, actor: Actor) -> bool:
+@ROUTER.on(views.Send)
+@_organizers_only
+async def on_send(update: Update, context: LinliContext, actor: Actor, pressed: views.Send) -> None:
     """Send: create the broadcast and its delivery rows once, turn the card into the progress."""
-    query = update.callback_query
-    parsed = callbacks.unpack(query.data if query else None, "bc", str)
-    if query is None or parsed is None:
-        return False
-    draft = await _draft(context, actor, "confirm")
-    target = target_of(draft, context) if draft is not None else None
-    if draft is None or target is None or draft.data.get("key") != parsed[1]:
-        return await _confirmed_before(update, context, actor, parsed[1])
-    created = await _create(context, actor, draft, target, parsed[1])
+    found = await _draft(context, actor, "confirm")
+    chosen = found[1] if found else None
+    target = chosen.target(context.services.community) if chosen else None
+    if chosen is None or target is None or chosen.key != pressed.key:
+        await _confirmed_before(update, context, actor, pressed.key)
+        return
+    created = await _create(context, actor, chosen, target)
     if isinstance(created, Refused):
-        await refuse(update, context, actor.locale, created, "broadcasts")
-        return True
+        await refuse(update, context, actor.locale, created, FEATURE)
+        return
     await flows.end_flow(context, actor.user.id, FLOW)
     await answer(update, context, actor.locale, "broadcasts/started", id=created.id)
-    await _show_progress(query, context, actor, created)
-    delivery.start_delivery(context.application, created.id)  # type: ignore[arg-type]
-    return True
+    await _show_progress(_q(update), context, actor, created)
+    views.start_delivery(context.application, created.id)  # type: ignore[arg-type]
 
 
-async def _confirmed_before(update: Update, context: LinliContext, actor: Actor, key: str) -> bool:
+async def _confirmed_before(update: Update, context: LinliContext, actor: Actor, key: str) -> None:
     """A second Send (or one from an old card): say which broadcast it already started."""
     existing = await bc_db.find_by_key(context.services.db, key)
     if existing is None:
-        return False
-    refused = Refused("already_confirmed", {"id": existing})
-    await refuse(update, context, actor.locale, refused, "broadcasts")
-    return True
+        await _stale(update, context, actor)
+        return
+    await refuse(
+        update, context, actor.locale, Refused("already_confirmed", {"id": existing}), FEATURE
+    )
 
 
 async def _create(
-    context: LinliContext, actor: Actor, draft: Draft, target: Target, key: str
+    context: LinliContext, actor: Actor, chosen: BroadcastDraft, target: Target
 ) -> bc_db.Broadcast | Refused:
     services = context.services
     return await bc_db.create_broadcast(
-        services.db,
-        key=key,
-        created_by=actor.member.id,
-        locale=actor.locale,
-        target=target,
-        text=draft.data["text"],
-        photo=draft.data["photo"],
+        services.db, key=chosen.key, created_by=actor.member.id, locale=actor.locale,
+        target=target, text=chosen.text, photo=chosen.photo, now=services.now(),
         recipients=await bc_db.recipients(services.db, target, services.community),
-        now=services.now(),
-    )
+    )  # fmt: skip
 
 
 async def _show_progress(
@@ -420,76 +316,42 @@ async def _show_progress(
 ) -> None:
     """The confirmation card becomes the progress card (recorded, so delivery edits it)."""
     services = context.services
-    progress = delivery.progress_text(services, actor.locale, created, created.counts, final=False)
+    progress = views.progress_text(services, actor.locale, created, created.counts, final=False)
     await edit(query, progress)
     if query.message is not None:
         await bc_db.set_progress(
-            services.db,
-            created.id,
-            text=progress,
-            now=services.now(),
-            chat_id=query.message.chat.id,
-            message_id=query.message.message_id,
-        )
+            services.db, created.id, text=progress, now=services.now(),
+            chat_id=query.message.chat.id, message_id=query.message.message_id,
+        )  # fmt: skip
 
 
-async def _on_cancel(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(_q(update).data, "bc", str)
-    draft = await _draft(context, actor)
-    if draft is None or (parsed is not None and draft.data.get("key") != parsed[1]):
-        return False
+@ROUTER.on(views.Discard)
+@_organizers_only
+async def on_discard(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.Discard
+) -> None:
+    """Cancel on the preview: nothing is sent."""
+    await _cancel(update, context, actor, pressed.key)
+
+
+@ROUTER.on(views.Stop)
+@_organizers_only
+async def on_stop(update: Update, context: LinliContext, actor: Actor, pressed: views.Stop) -> None:
+    """Cancel while choosing the audience."""
+    await _cancel(update, context, actor, None)
+
+
+async def _cancel(update: Update, context: LinliContext, actor: Actor, key: str | None) -> None:
+    found = await _draft(context, actor)
+    if found is None or (key is not None and found[1].key != key):
+        await _stale(update, context, actor)
+        return
     await flows.end_flow(context, actor.user.id, FLOW)
     await answer(update, context, actor.locale)
     await edit(_q(update), text(context, actor.locale, "broadcasts/cancelled"))
-    return True
 
 
-async def _on_page(update: Update, context: LinliContext, actor: Actor) -> bool:
-    parsed = callbacks.unpack(_q(update).data, "bc", int)
-    if parsed is None or parsed[1] < 0:
-        return False
-    body, markup = await _log_page(context, actor, parsed[1])
-    await answer(update, context, actor.locale)
-    await edit(_q(update), body, markup)
-    return True
-
-
-_BUTTONS: dict[str, Any] = {
-    "m": _on_mode,
-    "c": _on_compound,
-    "s": _on_scope,
-    "r": _on_role,
-    "ok": _on_confirm,
-    "no": _on_cancel,
-    "x": _on_cancel,
-    "pg": _on_page,
-}
-
-
-async def _log_page(
-    context: LinliContext, actor: Actor, offset: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    services = context.services
-    total = await bc_db.count_broadcasts(services.db)
-    page = await bc_db.list_broadcasts(services.db, limit=PAGE, offset=offset)
-    items = [(b, delivery.audience_values(b, services)) for b in page]
-    nav = []
-    if offset > 0:
-        nav.append(
-            (
-                label(context, actor.locale, "broadcasts.newer"),
-                callbacks.pack("bc", "pg", max(0, offset - PAGE)),
-            )
-        )
-    if offset + PAGE < total:
-        nav.append(
-            (
-                label(context, actor.locale, "broadcasts.older"),
-                callbacks.pack("bc", "pg", offset + PAGE),
-            )
-        )
-    body = text(context, actor.locale, "broadcasts/log", items=items, total=total, offset=offset)
-    return body, keyboard([nav]) if nav else None
+# --- the log -------------------------------------------------------------------------------
 
 
 async def on_broadcasts(update: Update, context: LinliContext) -> None:
@@ -497,37 +359,37 @@ async def on_broadcasts(update: Update, context: LinliContext) -> None:
     actor = await _organizer(update, context)
     if actor is None:
         return
-    args = context.args or []
-    if args:
-        broadcast = (
-            await bc_db.get_broadcast(context.services.db, int(args[0]))
-            if args[0].isdigit() and len(args[0]) < 10
-            else None
-        )
-        if broadcast is None:
-            await refuse(
-                update,
-                context,
-                actor.locale,
-                Refused("not_found", {"ref": args[0][:20]}),
-                "broadcasts",
-            )
-            return
-        problems = await bc_db.problems(
-            context.services.db, broadcast.id, limit=delivery.PROBLEMS_SHOWN
-        )
-        await reply(
-            update,
-            context,
-            actor.locale,
-            "broadcasts/detail",
-            b=broadcast,
-            problems=problems,
-            **delivery.audience_values(broadcast, context.services),
+    if context.args:
+        await _detail(update, context, actor, context.args[0])
+        return
+    body, markup = await views.log_page(context, actor.locale, 0)
+    await context.bot.send_message(actor.user.id, body, reply_markup=markup)
+
+
+async def _detail(update: Update, context: LinliContext, actor: Actor, ref: str) -> None:
+    """One broadcast: who it was for, its counts and its first problems."""
+    db = context.services.db
+    broadcast = await bc_db.get_broadcast(db, int(ref)) if ref.isdigit() and len(ref) < 10 else None
+    if broadcast is None:
+        await refuse(
+            update, context, actor.locale, Refused("not_found", {"ref": ref[:20]}), FEATURE
         )
         return
-    body, markup = await _log_page(context, actor, 0)
-    await context.bot.send_message(actor.user.id, body, reply_markup=markup)
+    problems = await bc_db.problems(db, broadcast.id, limit=views.PROBLEMS_SHOWN)
+    await reply(update, context, actor.locale, "broadcasts/detail", b=broadcast, problems=problems,
+                **views.audience_values(broadcast, context.services, actor.locale))  # fmt: skip
+
+
+@ROUTER.on(views.Page)
+@_organizers_only
+async def on_page(update: Update, context: LinliContext, actor: Actor, pressed: views.Page) -> None:
+    """Newer or older broadcasts in the log."""
+    if pressed.offset < 0:
+        await _stale(update, context, actor)
+        return
+    body, markup = await views.log_page(context, actor.locale, pressed.offset)
+    await answer(update, context, actor.locale)
+    await edit(_q(update), body, markup)
 
 
 flows.register_flow(FLOW, on_flow_input)
@@ -535,11 +397,9 @@ flows.register_flow(FLOW, on_flow_input)
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler("broadcast", on_broadcast),
     CommandHandler("broadcasts", on_broadcasts),
-    CallbackQueryHandler(on_button, pattern=callbacks.pattern("bc")),
+    ROUTER.handler(),
 ]
 COMMANDS: list[CommandSpec] = [
     CommandSpec("broadcast", "broadcasts", role=Role.ORGANIZER),
     CommandSpec("broadcasts", "broadcasts", role=Role.ORGANIZER),
 ]
-
-__all__ = ["COMMANDS", "HANDLERS", "LinliApp"]
