@@ -62,7 +62,8 @@ async def on_what(
         return
     await answer(update, context, actor.locale)
     await reply(update, context, actor.locale, "exports/choose_format",
-                views.formats_markup(context, actor.locale, pressed.what), what=pressed.what)  # fmt: skip
+                views.formats_markup(context, actor.locale, pressed.what),
+                what=pressed.what)  # fmt: skip
 
 
 @ROUTER.on(views.ChooseFormat)

@@ -12,19 +12,26 @@ from linli.bot.commands import CommandSpec
 from linli.bot.common import Actor, answer, edit, is_private, load_actor, reply, text
 from linli.bot.context import LinliContext
 from linli.bot.views import rankings as views
-from linli.core.community import Binding
 from linli.core.points import Period
-from linli.core.rankings import choices_for, decode_where, parse_rank_args
+from linli.core.rankings import Board, Where, choices_for, decode_where, parse_rank_args
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
 
 
-async def _binding(update: Update, context: LinliContext) -> Binding | None:
-    chat = update.effective_chat
-    if chat is None or is_private(update):
-        return None
-    group = await groups_db.get_group(context.services.db, chat.id)
-    return group.binding if group else None
+async def _choices(update: Update, context: LinliContext, actor: Actor) -> list[Where]:
+    """The boards offered: around my home in private, around the group's node in a group."""
+    chat, binding = update.effective_chat, None
+    if chat is not None and not is_private(update):
+        group = await groups_db.get_group(context.services.db, chat.id)
+        binding = group.binding if group else None
+    return choices_for(actor.member, binding, context.services.community)
+
+
+async def _board(
+    update: Update, context: LinliContext, actor: Actor, period: Period, where: Where, homes: bool
+) -> Board:
+    viewer = actor.member if is_private(update) else None  # a group's card is everyone's
+    return await views.load_board(context, period, where, homes, viewer)
 
 
 async def on_rank(update: Update, context: LinliContext) -> None:
@@ -34,21 +41,22 @@ async def on_rank(update: Update, context: LinliContext) -> None:
         return
     parsed = parse_rank_args(list(context.args or []))
     if isinstance(parsed, str):
-        if parsed in ("optout", "optin"):
-            await members_db.set_rank_optout(
-                context.services.db, actor.member.id, parsed == "optout"
-            )
-        await reply(update, context, actor.locale, f"rankings/{parsed}")
+        await _opt(update, context, actor, parsed)
         return
     period, scope, homes = parsed
-    community = context.services.community
-    choices = choices_for(actor.member, await _binding(update, context), community)
+    choices = await _choices(update, context, actor)
     where = next((w for w in choices if w.scope is scope), choices[0])
-    viewer = actor.member if is_private(update) else None  # a group's card is everyone's
-    board = await views.load_board(context, period or Period.WEEK, where, homes, viewer)
+    board = await _board(update, context, actor, period or Period.WEEK, where, homes)
     await reply(update, context, actor.locale, "rankings/board",
                 views.board_markup(context, actor.locale, board, choices),
-                **views.board_values(board, community, actor.locale))  # fmt: skip
+                **views.board_values(board, context.services.community, actor.locale))  # fmt: skip
+
+
+async def _opt(update: Update, context: LinliContext, actor: Actor, said: str) -> None:
+    """/rank optout, /rank optin (my name hidden or shown), or the usage."""
+    if said in ("optout", "optin"):
+        await members_db.set_rank_optout(context.services.db, actor.member.id, said == "optout")
+    await reply(update, context, actor.locale, f"rankings/{said}")
 
 
 ROUTER = Router("rk")
@@ -66,15 +74,12 @@ async def on_show(update: Update, context: LinliContext, actor: Actor, pressed: 
     ):
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
         return
-    choices = choices_for(actor.member, await _binding(update, context), community)
+    choices = await _choices(update, context, actor)
     choices = choices if where in choices else [where, *choices]
-    viewer = actor.member if is_private(update) else None
-    board = await views.load_board(
-        context, Period(pressed.period), where, pressed.households, viewer
-    )
+    board = await _board(update, context, actor, Period(pressed.period), where, pressed.households)
     await answer(update, context, actor.locale)
-    await edit(update.callback_query,
-               text(context, actor.locale, "rankings/board", **views.board_values(board, community, actor.locale)),
+    values = views.board_values(board, community, actor.locale)
+    await edit(update.callback_query, text(context, actor.locale, "rankings/board", **values),
                views.board_markup(context, actor.locale, board, choices))  # fmt: skip
 
 

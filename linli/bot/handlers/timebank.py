@@ -47,8 +47,8 @@ async def _balance(update: Update, context: LinliContext, actor: Actor) -> None:
     db, member = context.services.db, actor.member
     history = await timebank_db.history(db, member.id)
     pending = await timebank_db.pending_for(db, member.id)
-    names = await views.names(context, {e.other_id for e in history}
-                              | {p.giver_id for p in pending} | {p.receiver_id for p in pending})  # fmt: skip
+    people = {e.other_id for e in history} | {p.giver_id for p in pending}
+    names = await views.names(context, people | {p.receiver_id for p in pending})
     markup = views.pending_markup(
         context, actor.locale, [p for p in pending if p.receiver_id == member.id]
     )
@@ -111,8 +111,8 @@ async def _confirm(update: Update, context: LinliContext, actor: Actor, log_id: 
     try:
         log, points = await timebank_db.confirm(
             services.db, log_id, actor_id=actor.member.id, is_organizer=actor.is_organizer,
-            floor_minutes=_floor(context), rules=services.config.points.earn_rules(services.config.tz),
-            now=services.now(),
+            floor_minutes=_floor(context), now=services.now(),
+            rules=services.config.points.earn_rules(services.config.tz),
         )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, FEATURE)
@@ -127,8 +127,10 @@ async def on_decline(
     """The receiver (or an organizer) declines: nothing moves; the giver hears of it."""
     services = context.services
     try:
-        log = await timebank_db.decline(services.db, pressed.log_id, actor_id=actor.member.id,
-                                        is_organizer=actor.is_organizer, now=services.now())  # fmt: skip
+        log = await timebank_db.decline(
+            services.db, pressed.log_id, actor_id=actor.member.id,
+            is_organizer=actor.is_organizer, now=services.now(),
+        )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, FEATURE)
         return

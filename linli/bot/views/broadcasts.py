@@ -170,8 +170,8 @@ def buildings_markup(
 
 def roles_markup(context: LinliContext, locale: str) -> InlineKeyboardMarkup:
     rows = [[(label(context, locale, "broadcasts.role_all"), pack(ChooseRole("all")))]]
-    rows += [[(label(context, locale, f"broadcasts.role_{role.value}"), pack(ChooseRole(role.value)))]
-             for role in FILTER_ROLES]  # fmt: skip
+    rows += [[(label(context, locale, f"broadcasts.role_{r.value}"), pack(ChooseRole(r.value)))]
+             for r in FILTER_ROLES]  # fmt: skip
     return keyboard([*rows, _stop_row(context, locale)])
 
 
