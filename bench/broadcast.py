@@ -21,7 +21,7 @@ from pathlib import Path
 from bench import community, datagen, mix
 from bench.table import Plan, Row
 from linli.bot.app import build_application
-from linli.bot.jobs.broadcasts import wait_deliveries
+from linli.bot.views.broadcasts import wait_deliveries
 from linli.core.clock import FakeClock
 from linli.core.community import Binding, NodeKind
 from linli.sim.harness import Harness

@@ -2,7 +2,7 @@
 sign-up timed on a database with a small ledger and on one with a large ledger, both with
 the same members (the community is the same; only its history grew). Goal: large/small < 2.
 
-/points and /rank are timed through the handlers' own `points_view` and `load_board` (every
+/points and /rank are timed through the views' own `points_view` and `load_board` (every
 query the command makes, without the reply). Each figure is the median of many
 calls over a fixed sample of members, on a warm page cache, as a running bot sees it.
 """
@@ -23,9 +23,9 @@ from bench import datagen, fund
 from bench.community import building_ids, config
 from bench.table import Plan, Row
 from linli.bot.context import Services
-from linli.bot.handlers.points import points_view
-from linli.bot.handlers.rankings import load_board
 from linli.bot.render import Renderer
+from linli.bot.views.points import points_view
+from linli.bot.views.rankings import load_board
 from linli.core.clock import FakeClock
 from linli.core.points import Period
 from linli.core.rankings import Scope, Where

@@ -251,22 +251,23 @@ def building_label(services: Services, locale: str, building_id: str | None) -> 
     )
 
 
-def scope_names(kind: NodeKind, target: str, community: Community) -> dict[str, str]:
-    """What a template needs to name a binding or an audience: its kind, the node's name and,
-    for a building, its compound's name."""
+def scope_names(kind: NodeKind, target: str, community: Community, locale: str) -> dict[str, str]:
+    """What a template needs to name a binding or an audience in the reader's language: its
+    kind, the node's name and, for a building, its compound's name."""
     if kind is NodeKind.COMPOUND:
         compound = community.compound(target)
-        return {"kind": kind.value, "name": compound.name if compound else target, "compound": ""}
+        name = compound.title(locale) if compound else target
+        return {"kind": kind.value, "name": name, "compound": ""}
     if kind is NodeKind.BUILDING:
         building = community.building(target)
         parent = community.compound(building.compound_id) if building else None
         return {
             "kind": kind.value,
             "name": building.name if building else target,
-            "compound": parent.name if parent else "",
+            "compound": parent.title(locale) if parent else "",
         }
     if kind is NodeKind.COMMUNITY:
-        return {"kind": kind.value, "name": community.name, "compound": ""}
+        return {"kind": kind.value, "name": community.title(locale), "compound": ""}
     return {"kind": kind.value, "name": target, "compound": ""}
 
 

@@ -102,6 +102,7 @@ _COMPOUNDS_HINT = "a [[community.compounds]] table with id, name and buildings"
 
 class CommunitySection(Section):
     name: Annotated[str, Field(min_length=1, max_length=64)] = "邻里社区"
+    name_en: Annotated[str, Field(max_length=64)] = ""
     timezone: str = "Asia/Shanghai"
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     verification: Verification = Verification.LEADER
@@ -559,6 +560,7 @@ class Config(Section):
     def structure(self) -> Community:
         return Community(
             name=self.community.name,
+            name_en=self.community.name_en,
             compounds=tuple(
                 Compound(
                     id=c.id,

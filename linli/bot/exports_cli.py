@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from linli.bot.config import Config, load_config
+from linli.bot.config import load_config
 from linli.bot.render import Renderer
+from linli.bot.views.exports import open311_names
 from linli.core.clock import system_clock
-from linli.core.exports import Format, Open311Names, file_name, parse_since
-from linli.core.hazards import Category
+from linli.core.exports import Format, file_name, parse_since
 from linli.core.outcomes import Refused
 from linli.storage import backup as backup_db
 from linli.storage import exports as exports_db
@@ -53,20 +53,6 @@ def add_subcommands(subparsers: Any) -> None:
     backup.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="config file (TOML)")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
     backup.set_defaults(func=run_backup)
-
-
-def open311_names(config: Config, renderer: Renderer, locale: str) -> Open311Names:
-    """Categories and buildings as people read them in `locale` (the same names as the report
-    cards), for an Open311 file; both `linli export` and /export use this."""
-    services = {
-        c.key: Category(c.key, c.zh, c.en, c.urgent).name(locale) for c in config.hazards.categories
-    }
-    places = {
-        b.id: renderer.label(locale, "common.building", compound=compound.name, name=b.name)
-        for compound in config.structure().compounds
-        for b in compound.buildings
-    }
-    return Open311Names(services, places)
 
 
 def _fail(message: str) -> int:

@@ -8,10 +8,11 @@ when the organizer's progress message is worth editing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from linli.core.community import Binding, Community, NodeKind, Role
 from linli.core.members import Audience, Member
@@ -262,11 +263,12 @@ def progress_due(
     return now - last_edit >= timedelta(seconds=interval_seconds)
 
 
-def audience_label_parts(audience: Audience, community: Community) -> tuple[str, str]:
-    """(kind, name) for showing an audience: the compound's or building's configured name."""
+def audience_label_parts(audience: Audience, community: Community, locale: str) -> tuple[str, str]:
+    """(kind, name) for showing an audience: the compound's or building's configured name in
+    the reader's language."""
     if audience.kind is NodeKind.COMPOUND:
         compound = community.compound(audience.target)
-        return ("compound", compound.name if compound else audience.target)
+        return ("compound", compound.title(locale) if compound else audience.target)
     if audience.kind is NodeKind.BUILDING:
         building = community.building(audience.target)
         if building is None:
@@ -274,11 +276,11 @@ def audience_label_parts(audience: Audience, community: Community) -> tuple[str,
         compound = community.compound(building.compound_id)
         return (
             "building",
-            f"{compound.name if compound else building.compound_id} {building.name}",
+            f"{compound.title(locale) if compound else building.compound_id} {building.name}",
         )
     if audience.kind is NodeKind.ROLE:
         return ("role", audience.target)
-    return ("community", community.name)
+    return ("community", community.title(locale))
 
 
 # --- choosing an audience with buttons -----------------------------------------------------
@@ -312,6 +314,55 @@ def parse_scope(token: str, community: Community) -> Audience | None:
         return Audience(NodeKind.COMPOUND, compounds[index].id) if index < len(compounds) else None
     buildings = community.all_buildings()
     return Audience(NodeKind.BUILDING, buildings[index].id) if index < len(buildings) else None
+
+
+# How the audience buttons name the two modes (kept in drafts as they are in the buttons).
+MODE_CODES: dict[str, Mode] = {"g": Mode.GROUPS, "p": Mode.MEMBERS}
+
+
+@dataclass(slots=True)
+class BroadcastDraft:
+    """What an organizer has chosen and typed so far in /broadcast (kept as JSON between
+    messages): the mode, the audience (a scope token), a role filter, the text, a photo, and
+    the key that makes one broadcast of every tap on its Send button."""
+
+    mode: Mode | None = None
+    scope: str = ""
+    role: Role | None = None
+    text: str = ""
+    photo: str | None = None
+    key: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        codes = {mode: code for code, mode in MODE_CODES.items()}
+        return {
+            "mode": codes[self.mode] if self.mode else None,
+            "scope": self.scope,
+            "role": self.role.value if self.role else None,
+            "text": self.text,
+            "photo": self.photo,
+            "key": self.key,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> BroadcastDraft:
+        role = data.get("role")
+        return cls(
+            mode=MODE_CODES.get(str(data.get("mode"))),
+            scope=str(data.get("scope") or ""),
+            role=Role(role) if role in {r.value for r in Role} else None,
+            text=str(data.get("text") or ""),
+            photo=data.get("photo") or None,
+            key=str(data.get("key") or ""),
+        )
+
+    def target(self, community: Community) -> Target | None:
+        """The audience chosen, or None if it no longer parses (the config changed)."""
+        audience = parse_scope(self.scope, community)
+        if audience is None:
+            return None
+        mode = Mode.GROUPS if self.mode is Mode.GROUPS else Mode.MEMBERS
+        return Target(mode, audience, self.role if mode is Mode.MEMBERS else None)
 
 
 # Role teams a group can be bound to, and roles private messages can be narrowed to.

@@ -52,6 +52,7 @@ class Compound:
 class Community:
     name: str
     compounds: tuple[Compound, ...]
+    name_en: str = ""
     # Lookups by id, built once: boards and cards name hundreds of buildings per message.
     _compounds: dict[str, Compound] = field(init=False, repr=False, compare=False)
     _buildings: dict[str, Building] = field(init=False, repr=False, compare=False)
@@ -61,6 +62,10 @@ class Community:
         object.__setattr__(
             self, "_buildings", {b.id: b for c in self.compounds for b in c.buildings}
         )
+
+    def title(self, locale: str) -> str:
+        """The community's name in the reader's language (the Chinese one without an English one)."""
+        return self.name_en if locale == "en" and self.name_en else self.name
 
     def compound(self, compound_id: str) -> Compound | None:
         return self._compounds.get(compound_id)

@@ -74,17 +74,18 @@ def where_for_binding(binding: Binding) -> Where | None:
     return Where(Scope.COMMUNITY)
 
 
-def place_parts(where: Where, community: Community) -> dict[str, str]:
-    """Names for templates: community, compound and building ("" where the board is wider)."""
-    parts = {"community": community.name, "compound": "", "building": ""}
+def place_parts(where: Where, community: Community, locale: str) -> dict[str, str]:
+    """Names for templates, in the reader's language: community, compound and building (""
+    where the board is wider)."""
+    parts = {"community": community.title(locale), "compound": "", "building": ""}
     if where.scope is Scope.COMPOUND:
         compound = community.compound(where.target)
-        parts["compound"] = compound.name if compound else where.target
+        parts["compound"] = compound.title(locale) if compound else where.target
     elif where.scope is Scope.BUILDING:
         building = community.building(where.target)
         if building is not None:
             compound = community.compound(building.compound_id)
-            parts["compound"] = compound.name if compound else building.compound_id
+            parts["compound"] = compound.title(locale) if compound else building.compound_id
             parts["building"] = building.name
     return parts
 

@@ -28,6 +28,7 @@ from telegram import Update
 from linli.bot.app import build_application
 from linli.bot.config import Config, parse_config
 from linli.bot.context import LinliApp, LinliContext, Services
+from linli.bot.jobs import run_ticks
 from linli.bot.limits import Limiter
 from linli.bot.render import Renderer
 from linli.core.clock import FakeClock
@@ -341,8 +342,6 @@ class Harness:
 
     async def tick(self) -> list[SentMessage]:
         """One pass of the scheduler (`run_ticks`), then any updates it caused."""
-        from linli.bot.jobs import run_ticks
-
         before = len(self.sim.sent_log)
         await run_ticks(LinliContext(self.app))
         await self.process()

@@ -38,6 +38,7 @@ from linli.core.events import (
 from linli.core.members import Audience
 from linli.core.outcomes import Refused, RefusedError
 from linli.storage import members as members_db
+from linli.storage import points as points_db  # the points feature's ledger, for check-in points
 from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
 
@@ -521,8 +522,6 @@ async def check_in(
     rules: Any,
 ) -> CheckedIn | Refused:
     """Mark attendance by the venue's code and credit the event's points, exactly once."""
-    from linli.storage import points as points_db  # the points feature's ledger
-
     try:
         async with db.transaction() as tx:
             event = await event_by_code(tx, code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from linli.bot.jobs.broadcasts import SLEEP_KEY, wait_deliveries
+from linli.bot.views.broadcasts import SLEEP_KEY, wait_deliveries
 from linli.core.community import NodeKind
 from linli.sim.harness import Harness
 from linli.storage import broadcasts as bc_db

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linli.bot.jobs.broadcasts import wait_deliveries
+from linli.bot.views.broadcasts import wait_deliveries
 from linli.core.community import NodeKind, Role
 from linli.sim.harness import Harness
 from linli.storage import broadcasts as bc_db

@@ -8,6 +8,7 @@ import json
 
 from linli.sim.harness import Harness
 from linli.storage import members as members_db
+from tests.conftest import MakeHarness
 from tests.support.broadcasts import sim_bound_group, sim_organizer, sim_resident
 
 
@@ -54,9 +55,12 @@ async def test_non_organizers_and_groups_get_nothing(harness: Harness) -> None:
 
 
 async def test_open311_names_the_category_and_the_building_in_the_organizers_language(
-    harness: Harness,
+    make_harness: MakeHarness,
 ) -> None:
-    h = harness
+    compounds = [
+        {"id": "heyuan", "name": "和苑小区", "name_en": "Heyuan", "buildings": ["1", "2", "3"]}
+    ]
+    h = await make_harness({"community": {"compounds": compounds}})
     wang = await sim_resident(h, 2001, "heyuan/3", name="王芳")
     await h.send(wang, "/report")
     await h.press(wang, "消防通道/楼道堵塞")
@@ -84,4 +88,4 @@ async def test_open311_names_the_category_and_the_building_in_the_organizers_lan
     assert message is not None and message.document is not None
     [request] = json.loads(message.document.data)
     assert request["service_name"] == "Blocked fire exit or corridor"
-    assert request["address"] == "和苑小区, building 3"
+    assert request["address"] == "Heyuan, building 3"

@@ -1,9 +1,12 @@
-"""Configured things (shop items, compounds, buildings) are named in the reader's language."""
+"""Configured things (shop items, compounds, buildings, the community) are named in the
+reader's language."""
 
 from __future__ import annotations
 
 import re
 
+from linli.bot.views.broadcasts import wait_deliveries
+from linli.storage import members as members_db
 from tests.conftest import MakeHarness
 from tests.support.points import organizer, resident
 
@@ -46,3 +49,58 @@ async def test_an_english_reader_sees_no_chinese_configured_name(
     seen.append(h.last_text(bob))
     assert "Heyuan, building 1" in h.last_text(bob)
     assert not [s for s in seen if CHINESE.search(s)]
+
+
+async def test_rankings_broadcasts_bindings_and_event_audiences_name_things_in_english(
+    make_harness: MakeHarness,
+) -> None:
+    h = await make_harness({"community": {"name_en": "Heping", "compounds": COMPOUNDS}})
+    org, org_id = await organizer(h)
+    await members_db.set_locale(h.db, org_id, "en")
+    bob, _ = await resident(h, 2002, "Bob", lang="en", points=100)
+    seen: list[str] = []
+    # Rankings: the board's header at each place, and the weekly post's names for the group.
+    await h.send(bob, "/rank")
+    seen.append(h.last_text(bob))
+    for place in ("Compound", "Community"):
+        await h.press(bob, place)
+        seen.append(h.last_text(bob))
+    assert "Heyuan, building 1" in seen[0] and "Heyuan" in seen[1] and "Heping" in seen[2]
+    # Bindings: what the group is bound to, as the organizer is told.
+    group = h.group(-4001, "和苑群", [org, bob])
+    await h.process()
+    await h.send(org, "/bind compound heyuan", chat=group)
+    seen.append(h.last_text(group))
+    await h.send(org, "/bind building lihu/A", chat=group)
+    seen.append(h.last_text(group))
+    await h.send(org, "/bind community", chat=group)
+    seen.append(h.last_text(group))
+    assert "Heyuan" in seen[3] and "Lihu" in seen[4] and "Heping" in seen[5]
+    # Broadcasts: choosing the audience, the preview, the log.
+    await h.send(org, "/broadcast")
+    await h.press(org, "✉️ Private messages to residents")
+    seen += h.buttons(org)
+    await h.press(org, "Buildings of Heyuan…")
+    seen.append(h.last_text(org))
+    await h.press(org, "1")
+    await h.press(org, "Everyone")
+    seen.append(h.last_text(org))
+    await h.send(org, "Water is off on Sunday")
+    seen.append(h.last_text(org))
+    assert "Heyuan 1" in seen[-1]
+    await h.press(org, "✅ Send to 1")
+    await wait_deliveries(h.app, 10)
+    await h.send(org, "/broadcasts")
+    seen.append(h.last_text(org))
+    # Events: the audience on the preview and on the card an English reader opens.
+    await h.send(org, "/newevent")
+    for step in ("Lecture", "Fire safety", "Skip", "12-05 14:00-16:00", "Hall", "10", "Skip", "5"):
+        await (h.press if step in ("Lecture", "Skip") else h.send)(org, step)
+    await h.press(org, "Heyuan")
+    seen.append(h.last_text(org))
+    assert "For: Heyuan" in seen[-1]
+    await h.press(org, "Publish")
+    await h.send(bob, "/events")
+    seen.append(h.last_text(bob))
+    # People's own names (the organizer's is 组织者) are theirs: only configured names count.
+    assert [s for s in seen if CHINESE.search(s.replace(org.first_name, ""))] == []

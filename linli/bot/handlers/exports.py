@@ -5,103 +5,96 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import callbacks
+from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
-from linli.bot.common import Actor, answer, is_private, keyboard, label, load_actor, refuse, reply
+from linli.bot.common import Actor, answer, is_private, load_actor, refuse, reply
 from linli.bot.context import LinliContext
-from linli.bot.exports_cli import open311_names
+from linli.bot.views import exports as views
 from linli.core.community import Role
 from linli.core.exports import Format, file_name, parse_since
 from linli.core.outcomes import Refused
 from linli.storage import exports as exports_db
 
+FEATURE = "exports"
 
-async def _organizer(update: Update, context: LinliContext) -> Actor | None:
-    actor = await load_actor(update, context)
-    if actor is None:
-        return None
+
+async def _refused(update: Update, context: LinliContext, actor: Actor) -> bool:
+    """Exports are for organizers, in private: True after saying why not."""
     if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("not_organizer"), "exports")
-        return None
+        await refuse(update, context, actor.locale, Refused("not_organizer"), FEATURE)
+        return True
     if not is_private(update):  # personal data never goes to a group
-        await refuse(update, context, actor.locale, Refused("private_only"), "exports")
-        return None
-    return actor
-
-
-def _formats(context: LinliContext, actor: Actor, what: str) -> list[list[tuple[str, str]]]:
-    def lbl(key: str) -> str:
-        return label(context, actor.locale, f"exports.{key}")
-
-    rows = [[(lbl("csv"), callbacks.pack("ex", "f", what, "csv", 0)),
-             (lbl("xlsx"), callbacks.pack("ex", "f", what, "xlsx", 0))]]  # fmt: skip
-    base = what.partition("@")[0]
-    if base == "members":
-        rows.append([(lbl("csv_personal"), callbacks.pack("ex", "f", what, "csv", 1)),
-                     (lbl("xlsx_personal"), callbacks.pack("ex", "f", what, "xlsx", 1))])  # fmt: skip
-    if base == "reports":
-        rows.append([(lbl("open311"), callbacks.pack("ex", "f", what, "open311", 0))])
-    return rows
+        await refuse(update, context, actor.locale, Refused("private_only"), FEATURE)
+        return True
+    return False
 
 
 async def on_export(update: Update, context: LinliContext) -> None:
     """/export [what] [since YYYY-MM-DD]: choose an export, then a format."""
-    actor = await _organizer(update, context)
-    if actor is None:
+    actor = await load_actor(update, context)
+    if actor is None or await _refused(update, context, actor):
         return
     args = context.args or []
     if args and args[0] in exports_db.NAMES:
-        since = args[1] if len(args) > 1 else ""
-        markup = keyboard(_formats(context, actor, args[0] + (f"@{since}" if since else "")))
-        await reply(update, context, actor.locale, "exports/choose_format", markup, what=args[0])
+        what = args[0] + (f"@{args[1]}" if len(args) > 1 and args[1] else "")
+        await reply(update, context, actor.locale, "exports/choose_format",
+                    views.formats_markup(context, actor.locale, what), what=args[0])  # fmt: skip
         return
     names = [n for n in exports_db.NAMES if exports_db.available(n)]
-    rows = [
-        [(label(context, actor.locale, f"exports.what_{n}"), callbacks.pack("ex", "w", n))]
-        for n in names
-    ]
-    await reply(update, context, actor.locale, "exports/choose", keyboard(rows))
+    await reply(update, context, actor.locale, "exports/choose",
+                views.what_markup(context, actor.locale, names))  # fmt: skip
 
 
-async def on_button(update: Update, context: LinliContext) -> None:
-    """The export buttons: a choice of what, then of the format, which sends the file."""
-    actor = await _organizer(update, context)
-    query = update.callback_query
-    if actor is None or query is None:
+ROUTER = Router("ex")
+
+
+@ROUTER.on(views.ChooseWhat)
+async def on_what(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseWhat
+) -> None:
+    """What to export was chosen: the formats it comes in."""
+    if await _refused(update, context, actor):
         return
-    chosen = callbacks.unpack(query.data, "ex", str)
-    if chosen is not None and chosen[0] == "w" and chosen[1] in exports_db.NAMES:
-        await answer(update, context, actor.locale)
-        await reply(update, context, actor.locale, "exports/choose_format",
-                    keyboard(_formats(context, actor, chosen[1])), what=chosen[1])  # fmt: skip
-        return
-    parsed = callbacks.unpack(query.data, "ex", str, str, int)
-    if parsed is None or parsed[0] != "f" or parsed[2] not in {f.value for f in Format}:
+    if pressed.what not in exports_db.NAMES:
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
         return
-    await _send_export(update, context, actor, parsed[1], Format(parsed[2]), parsed[3] == 1)
+    await answer(update, context, actor.locale)
+    await reply(update, context, actor.locale, "exports/choose_format",
+                views.formats_markup(context, actor.locale, pressed.what),
+                what=pressed.what)  # fmt: skip
 
 
-async def _send_export(
+@ROUTER.on(views.ChooseFormat)
+async def on_format(
+    update: Update, context: LinliContext, actor: Actor, pressed: views.ChooseFormat
+) -> None:
+    """A format was chosen: the file, as a document in the organizer's private chat."""
+    if await _refused(update, context, actor):
+        return
+    if pressed.fmt not in {f.value for f in Format}:
+        await answer(update, context, actor.locale, "common/stale_button", alert=True)
+        return
+    await _send(update, context, actor, pressed.what, Format(pressed.fmt), pressed.personal)
+
+
+async def _send(
     update: Update, context: LinliContext, actor: Actor, what: str, fmt: Format, personal: bool
 ) -> None:
     services = context.services
     what, _, since_text = what.partition("@")
     since = parse_since(since_text, services.config.tz)
-    data = (
-        since if isinstance(since, Refused) else await exports_db.export_file(
-            services.db, what, fmt, since, services.config.tz, include_personal=personal,
-            names=open311_names(services.config, services.renderer, actor.locale),
-        )
+    data = since if isinstance(since, Refused) else await exports_db.export_file(
+        services.db, what, fmt, since, services.config.tz, include_personal=personal,
+        names=views.open311_names(services.config, services.renderer, actor.locale),
     )  # fmt: skip
     if isinstance(data, Refused):
-        await refuse(update, context, actor.locale, data, "exports")
+        await refuse(update, context, actor.locale, data, FEATURE)
         return
     await answer(update, context, actor.locale)
     name = file_name(what, fmt, services.now(), services.config.tz)
-    caption = context.services.renderer.render(
+    caption = services.renderer.render(
         actor.locale, "exports/document", what=what, personal=personal, since=since
     )
     await context.bot.send_document(actor.user.id, InputFile(data, filename=name), caption=caption)
@@ -109,6 +102,6 @@ async def _send_export(
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler("export", on_export),
-    CallbackQueryHandler(on_button, pattern=callbacks.pattern("ex")),
+    ROUTER.handler(),
 ]
 COMMANDS: list[CommandSpec] = [CommandSpec("export", "exports", role=Role.ORGANIZER)]

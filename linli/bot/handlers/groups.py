@@ -69,7 +69,7 @@ async def on_group_start(update: Update, context: LinliContext) -> None:
         actor.locale,
         "groups/start_in_group",
         link=deep_link(context),
-        bound=views.describe(binding, context.services.community),
+        bound=views.describe(binding, context.services.community, actor.locale),
     )
 
 
@@ -103,7 +103,8 @@ async def _bind(
     assert chat is not None
     services = context.services
     await groups_db.bind_group(services.db, chat.id, chat.title or "", binding, by, services.now())
-    body = text(context, locale, "groups/bound", bound=views.describe(binding, services.community))
+    bound = views.describe(binding, services.community, locale)
+    body = text(context, locale, "groups/bound", bound=bound)
     if update.callback_query is not None:
         await answer(update, context, locale)
         await edit_card(update, body)

@@ -20,7 +20,7 @@ async def on_help(update: Update, context: LinliContext) -> None:
         return
     await reply(update, context, actor.locale, "help/help",
                 commands=_lines(context, actor, installed(context)),
-                joined=actor.member.joined, community=context.services.community.name)  # fmt: skip
+                joined=actor.member.joined, community=context.services.community.title(actor.locale))  # fmt: skip
 
 
 def _lines(

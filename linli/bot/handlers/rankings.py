@@ -4,89 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import callbacks
+from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
-from linli.bot.common import answer, edit, is_private, keyboard, label, load_actor, reply, text
+from linli.bot.common import Actor, answer, edit, is_private, load_actor, reply, text
 from linli.bot.context import LinliContext
-from linli.core.community import Binding, Community
-from linli.core.members import Member
-from linli.core.points import Period, period_range
-from linli.core.rankings import (
-    Board,
-    Scope,
-    Where,
-    choices_for,
-    decode_where,
-    encode_where,
-    parse_rank_args,
-    place_parts,
-)
+from linli.bot.views import rankings as views
+from linli.core.points import Period
+from linli.core.rankings import Board, Where, choices_for, decode_where, parse_rank_args
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
-from linli.storage import rankings as rankings_db
-
-F = "rk"
 
 
-async def load_board(
-    context: LinliContext, period: Period, where: Where, homes: bool, viewer: Member | None
+async def _choices(update: Update, context: LinliContext, actor: Actor) -> list[Where]:
+    """The boards offered: around my home in private, around the group's node in a group."""
+    chat, binding = update.effective_chat, None
+    if chat is not None and not is_private(update):
+        group = await groups_db.get_group(context.services.db, chat.id)
+        binding = group.binding if group else None
+    return choices_for(actor.member, binding, context.services.community)
+
+
+async def _board(
+    update: Update, context: LinliContext, actor: Actor, period: Period, where: Where, homes: bool
 ) -> Board:
-    services = context.services
-    days = period_range(period, services.now(), services.config.tz)
-    size = services.config.rankings.size
-    if homes:
-        household = viewer.household_id if viewer else None
-        lines = await rankings_db.household_board(services.db, days, where, size, household)
-    else:
-        lines = await rankings_db.member_board(
-            services.db, days, where, size, viewer.id if viewer else None
-        )
-    return Board(period, days, where, lines, homes)
-
-
-def board_values(board: Board, community: Community) -> dict[str, Any]:
-    """What rankings/board.html.j2 needs, with building names resolved from the config."""
-    names = {
-        b.id: place_parts(Where(Scope.BUILDING, b.id), community) for b in community.all_buildings()
-    }
-    return {"board": board, "place": place_parts(board.where, community), "buildings": names}
-
-
-def board_markup(
-    context: LinliContext, locale: str, board: Board, choices: list[Where]
-) -> InlineKeyboardMarkup:
-    community = context.services.community
-    here = encode_where(board.where, community)
-    h = int(board.households)
-
-    def mark(on: bool, name: str) -> str:
-        return ("• " if on else "") + name
-
-    periods = [
-        (mark(p is board.period, label(context, locale, f"rankings.{p.value}")),
-         callbacks.pack(F, "v", p.value, here, h))
-        for p in Period
-    ]  # fmt: skip
-    places = [
-        (mark(w == board.where, label(context, locale, f"rankings.{w.scope.value}")),
-         callbacks.pack(F, "v", board.period.value, encode_where(w, community), h))
-        for w in choices
-    ]  # fmt: skip
-    toggle = label(context, locale, "rankings.members" if h else "rankings.households")
-    return keyboard(
-        [periods, places, [(toggle, callbacks.pack(F, "v", board.period.value, here, 1 - h))]]
-    )
-
-
-async def _binding(update: Update, context: LinliContext) -> Binding | None:
-    chat = update.effective_chat
-    if chat is None or is_private(update):
-        return None
-    group = await groups_db.get_group(context.services.db, chat.id)
-    return group.binding if group else None
+    viewer = actor.member if is_private(update) else None  # a group's card is everyone's
+    return await views.load_board(context, period, where, homes, viewer)
 
 
 async def on_rank(update: Update, context: LinliContext) -> None:
@@ -96,51 +41,50 @@ async def on_rank(update: Update, context: LinliContext) -> None:
         return
     parsed = parse_rank_args(list(context.args or []))
     if isinstance(parsed, str):
-        if parsed in ("optout", "optin"):
-            await members_db.set_rank_optout(
-                context.services.db, actor.member.id, parsed == "optout"
-            )
-        await reply(update, context, actor.locale, f"rankings/{parsed}")
+        await _opt(update, context, actor, parsed)
         return
     period, scope, homes = parsed
-    community = context.services.community
-    choices = choices_for(actor.member, await _binding(update, context), community)
+    choices = await _choices(update, context, actor)
     where = next((w for w in choices if w.scope is scope), choices[0])
-    viewer = actor.member if is_private(update) else None  # a group's card is everyone's
-    board = await load_board(context, period or Period.WEEK, where, homes, viewer)
+    board = await _board(update, context, actor, period or Period.WEEK, where, homes)
     await reply(update, context, actor.locale, "rankings/board",
-                board_markup(context, actor.locale, board, choices), **board_values(board, community))  # fmt: skip
+                views.board_markup(context, actor.locale, board, choices),
+                **views.board_values(board, context.services.community, actor.locale))  # fmt: skip
 
 
-async def on_button(update: Update, context: LinliContext) -> None:
+async def _opt(update: Update, context: LinliContext, actor: Actor, said: str) -> None:
+    """/rank optout, /rank optin (my name hidden or shown), or the usage."""
+    if said in ("optout", "optin"):
+        await members_db.set_rank_optout(context.services.db, actor.member.id, said == "optout")
+    await reply(update, context, actor.locale, f"rankings/{said}")
+
+
+ROUTER = Router("rk")
+
+
+@ROUTER.on(views.Show)
+async def on_show(update: Update, context: LinliContext, actor: Actor, pressed: views.Show) -> None:
     """Switch period, place or the household board on a leaderboard card."""
-    query = update.callback_query
-    actor = await load_actor(update, context)
-    if query is None or actor is None:
-        return
-    parsed = callbacks.unpack(query.data, F, str, str, int)
     community = context.services.community
-    where = decode_where(parsed[2], community) if parsed else None
+    where = decode_where(pressed.where, community)
     if (
-        parsed is None
-        or where is None
-        or parsed[1] not in {p.value for p in Period}
-        or parsed[3] not in (0, 1)
+        where is None
+        or pressed.period not in {p.value for p in Period}
+        or not update.callback_query
     ):
         await answer(update, context, actor.locale, "common/stale_button", alert=True)
         return
-    choices = choices_for(actor.member, await _binding(update, context), community)
-    if where not in choices:
-        choices = [where, *choices]
-    viewer = actor.member if is_private(update) else None
-    board = await load_board(context, Period(parsed[1]), where, bool(parsed[3]), viewer)
+    choices = await _choices(update, context, actor)
+    choices = choices if where in choices else [where, *choices]
+    board = await _board(update, context, actor, Period(pressed.period), where, pressed.households)
     await answer(update, context, actor.locale)
-    await edit(query, text(context, actor.locale, "rankings/board", **board_values(board, community)),
-               board_markup(context, actor.locale, board, choices))  # fmt: skip
+    values = views.board_values(board, community, actor.locale)
+    await edit(update.callback_query, text(context, actor.locale, "rankings/board", **values),
+               views.board_markup(context, actor.locale, board, choices))  # fmt: skip
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler("rank", on_rank),
-    CallbackQueryHandler(on_button, pattern=callbacks.pattern(F)),
+    ROUTER.handler(),
 ]
 COMMANDS: list[CommandSpec] = [CommandSpec("rank", "rankings", private=True, group=True)]

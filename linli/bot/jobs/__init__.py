@@ -6,30 +6,25 @@ from __future__ import annotations
 import logging
 
 from linli.bot.context import LinliContext
+from linli.bot.jobs import (
+    broadcasts,
+    digest,
+    events,
+    fund,
+    hazards,
+    honours,
+    polls,
+    rankings,
+    spaces,
+    system,
+)
 from linli.bot.jobs.tick import Tick
 
 log = logging.getLogger(__name__)
 
 
 def all_ticks() -> list[Tick]:
-    """The ordered table of scheduled work.
-
-    Imported late only while some job modules (events, hazards, polls, rankings) still import
-    their feature's handlers: at the top, a handler that imports a job module (broadcasts)
-    would load other features' handlers through this package."""
-    from linli.bot.jobs import (
-        broadcasts,
-        digest,
-        events,
-        fund,
-        hazards,
-        honours,
-        polls,
-        rankings,
-        spaces,
-        system,
-    )
-
+    """The ordered table of scheduled work."""
     return [
         *system.TICKS,
         *hazards.TICKS,  # escalations first: an unacknowledged urgent report is the most pressing

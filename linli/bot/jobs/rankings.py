@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from linli.bot.context import LinliContext
-from linli.bot.handlers.rankings import board_values
 from linli.bot.jobs.tick import Tick
+from linli.bot.views.rankings import board_values
 from linli.core.points import Period, previous_week, week_start_at
 from linli.core.rankings import Board, where_for_binding
 from linli.storage import groups as groups_db
@@ -50,7 +50,7 @@ async def post_weekly_rankings(context: LinliContext) -> None:
         board = Board(Period.WEEK, days, where, lines)
         body = services.renderer.render(
             locale, "rankings/weekly", last_day=_last_day(days.end),
-            **board_values(board, services.community),
+            **board_values(board, services.community, locale),
         )  # fmt: skip
         try:
             sent = await context.bot.send_message(group.chat_id, body)

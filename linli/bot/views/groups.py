@@ -32,11 +32,11 @@ class ChooseTarget:
     second: int
 
 
-def describe(binding: Binding | None, community: Community) -> dict[str, str]:
-    """What a template needs to name a binding (or that there is none)."""
+def describe(binding: Binding | None, community: Community, locale: str) -> dict[str, str]:
+    """What a template needs to name a binding (or that there is none) in the reader's language."""
     if binding is None:
         return {"kind": "none", "name": "", "compound": ""}
-    return scope_names(binding.kind, binding.target, community)
+    return scope_names(binding.kind, binding.target, community, locale)
 
 
 def menu(

@@ -194,7 +194,7 @@ def question(
     title = compound.title(locale) if compound else ""
     if join.step is JoinStep.LANGUAGE:
         return ("members/ask_language", language_markup(context),
-                {"community": community.name, "intro": intro})  # fmt: skip
+                {"community": community.title(locale), "intro": intro})  # fmt: skip
     if join.step is JoinStep.COMPOUND:
         return "members/ask_compound", compound_markup(context, locale, staff=staff), {}
     if join.step is JoinStep.BUILDING and join.compound is not None:

@@ -170,9 +170,10 @@ class SubmitRanking:
 # --- Cards -------------------------------------------------------------------------------
 
 
-def audience_view(audience: Audience, community: Community) -> dict[str, str]:
-    """What templates need to name an audience: its kind, name and (for a building) compound."""
-    return scope_names(audience.kind, audience.target, community)
+def audience_view(audience: Audience, community: Community, locale: str) -> dict[str, str]:
+    """What templates need to name an audience in the reader's language: its kind, name and
+    (for a building) compound."""
+    return scope_names(audience.kind, audience.target, community, locale)
 
 
 def option_labels(context: LinliContext, locale: str, poll: Poll) -> list[str]:
@@ -209,7 +210,7 @@ def card_values(context: LinliContext, locale: str, poll: Poll, result: Tally) -
     return {
         "poll": poll,
         "options": options,
-        "audience": audience_view(poll.settings.audience, context.services.community),
+        "audience": audience_view(poll.settings.audience, context.services.community, locale),
         "result": result,
         "leader": options[result.leader] if result.leader is not None else None,
         "rounds": _rounds(options, result),
@@ -366,7 +367,7 @@ def _audience_markup(context: LinliContext, locale: str) -> InlineKeyboardMarkup
     community = context.services.community
     rows = []
     for i, aud in enumerate(poll_audiences(community)):
-        view = audience_view(aud, community)
+        view = audience_view(aud, community, locale)
         rows.append(
             (label(context, locale, f"polls.aud_{view['kind']}", **view), pack(ChooseAudience(i)))
         )
@@ -435,7 +436,7 @@ def _settings(
         "polls/settings",
         data=setup.to_data(),
         closes_at=setup.closes_at,
-        audience=audience_view(setup.audience, context.services.community),
+        audience=audience_view(setup.audience, context.services.community, locale),
     )
     return body, _settings_markup(context, locale, setup)
 

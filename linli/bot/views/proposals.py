@@ -81,7 +81,7 @@ def audience_markup(
                         context,
                         locale,
                         f"proposals.aud_{a.kind.value}",
-                        **audience_view(a, community),
+                        **audience_view(a, community, locale),
                     ),
                     pack(ChooseAudience(i)),
                 )
@@ -117,7 +117,7 @@ async def card(
         "proposals/card",
         proposal=proposal,
         author=await _author_name(context, proposal),
-        audience=audience_view(proposal.audience, context.services.community),
+        audience=audience_view(proposal.audience, context.services.community, locale),
     )
     if not proposal.is_pending:
         return body, None
@@ -204,7 +204,7 @@ async def post_ready_notice(context: LinliContext, proposal: Proposal) -> bool:
         "proposals/ready",
         proposal=proposal,
         author=await _author_name(context, proposal),
-        audience=audience_view(proposal.audience, services.community),
+        audience=audience_view(proposal.audience, services.community, locale),
     )
     try:
         message = await context.bot.send_message(

@@ -120,8 +120,9 @@ async def on_calendar(
     if (event := await events_db.get_event(context.services.db, pressed.event_id)) is None:
         await say_no(update, context, actor, "unknown_event")
         return
-    config = context.services.config
-    data = core.to_ics(event, config.tz, calendar_name=config.community.name)
+    services = context.services
+    name = services.community.title(actor.locale)
+    data = core.to_ics(event, services.config.tz, calendar_name=name)
     caption = text(context, actor.locale, "events/ics_caption", event=event)
     try:
         await context.bot.send_document(

@@ -69,9 +69,8 @@ async def on_calendar(
     if booking is None or space is None or booking.member_id != actor.member.id:
         await refuse(update, context, actor.locale, Refused("not_yours"), FEATURE)
         return
-    data = to_ics(
-        booking, space.place, services.config.tz, calendar_name=services.config.community.name
-    )
+    name = services.community.title(actor.locale)
+    data = to_ics(booking, space.place, services.config.tz, calendar_name=name)
     try:
         await context.bot.send_document(
             actor.user.id, InputFile(io.BytesIO(data), filename=f"{booking.code}.ics"),
