@@ -123,7 +123,7 @@ async def _by_hand(update: Update, context: LinliContext, rule: Rule) -> None:
         if isinstance(parsed, Refused)
         else await members_db.find_member(services.db, parsed[0])
     )
-    if not isinstance(parsed, Refused) and (target is None or target.telegram_id is None):
+    if not isinstance(parsed, Refused) and (target is None or target.forgotten):
         parsed = Refused("unknown_member", {"who": parsed[0][:40]})
     if isinstance(parsed, Refused) or target is None:
         await refuse(update, context, actor.locale, parsed, "points")

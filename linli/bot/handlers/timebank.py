@@ -99,7 +99,7 @@ async def _log(update: Update, context: LinliContext, actor: Actor, args: list[s
         else can_log(
             actor.member.id,
             receiver.id if receiver else 0,
-            receiver is not None and receiver.telegram_id is not None,
+            receiver is not None and not receiver.forgotten,
         )
     )
     if refused is not None or isinstance(parsed, Refused) or receiver is None:

@@ -29,6 +29,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from linli.bot.common import chat_of
 from linli.bot.context import LinliApp, LinliContext, Services
 from linli.bot.jobs.tick import Tick
 from linli.bot.limits import Limiter, NotReleased, SendOptions
@@ -300,7 +301,8 @@ async def send_report(app: LinliApp, broadcast_id: int) -> None:
     if broadcast is None:
         return
     creator = await members_db.get_member(services.db, broadcast.created_by)
-    if creator is None or creator.telegram_id is None:
+    chat = await chat_of(services, creator)
+    if creator is None or chat is None:
         return
     problems = await bc_db.problems(services.db, broadcast_id, limit=PROBLEMS_SHOWN)
     text = services.renderer.render(
@@ -313,7 +315,7 @@ async def send_report(app: LinliApp, broadcast_id: int) -> None:
         **audience_values(broadcast, services),
     )
     try:
-        await app.bot.send_message(creator.telegram_id, text)
+        await app.bot.send_message(chat, text)
     except TelegramError as exc:
         log.warning("report of broadcast %s not delivered: %s", broadcast_id, exc)
 
