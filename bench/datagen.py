@@ -28,7 +28,7 @@ from linli.core.clock import to_iso
 from linli.core.points import SCORED_RULES, Rule, period_labels
 from linli.storage.db import Database
 
-VERSION = "5"  # change when the generated rows change (cached databases are keyed by it)
+VERSION = "6"  # change when the generated rows change (cached databases are keyed by it)
 # The benchmarks' "now": every generated entry is in the year before it.
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -119,7 +119,6 @@ def _members(conn: sqlite3.Connection, count: int, rng: random.Random) -> None:
         member_rows.append(
             (
                 i,
-                TELEGRAM_BASE + i,
                 f"居民{i}",
                 None,
                 None if i % 3 else "en",
@@ -138,10 +137,15 @@ def _members(conn: sqlite3.Connection, count: int, rng: random.Random) -> None:
         households,
     )
     conn.executemany(
-        "INSERT INTO members (id, telegram_id, name, username, locale, building_id,"
+        "INSERT INTO members (id, name, username, locale, building_id,"
         " household_id, verified, joined, referral_code, rank_optout, private_chat, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         member_rows,
+    )
+    conn.executemany(
+        "INSERT INTO accounts (platform, external_id, member_id, created_at)"
+        " VALUES ('telegram', ?, ?, ?)",
+        ((str(TELEGRAM_BASE + i), i, created) for i in range(1, count + 1)),
     )
 
 

@@ -44,3 +44,35 @@ def test_layers_import_only_downwards() -> None:
                     offences.append(f"{path.relative_to(ROOT)} imports {name}")
     assert checked > 4
     assert offences == []
+
+
+def _identifiers(tree: ast.AST) -> set[str]:
+    """Every name a module binds or uses: variables, attributes, fields, arguments,
+    functions, classes, keywords and imported names."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.arg | ast.keyword) and node.arg:
+            found.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.alias):
+            found.add(node.asname or node.name)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_core_knows_members_by_their_own_id_only() -> None:
+    """No Telegram in core (a Matrix adapter could reuse it): no import, no `telegram_id`,
+    no name about Telegram. A member's Telegram account lives in storage/accounts.py."""
+    offences = []
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for name in sorted(_identifiers(tree)):
+            if "telegram" in name.lower():
+                offences.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offences == []

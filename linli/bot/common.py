@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from linli.bot.context import LinliContext, Services
 from linli.core.community import Community, NodeKind, Role
 from linli.core.members import Member, display_name, resolve_locale
 from linli.core.outcomes import Refused
+from linli.storage import accounts as accounts_db
 from linli.storage import members as members_db
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,27 @@ class Actor:
         return self.member.has(role)
 
 
-def with_config_roles(member: Member, services: Services) -> Member:
-    """Organizers named in the config are organizers whatever the database says."""
-    if member.telegram_id in services.config.organizers.user_ids:
+def with_config_roles(member: Member, services: Services, user_id: int) -> Member:
+    """Organizers named in the config (by Telegram id: `user_id` is the member's) are
+    organizers whatever the database says."""
+    if user_id in services.config.organizers.user_ids:
         return member.with_roles(frozenset({Role.ORGANIZER}))
     return member
+
+
+async def chat_of(services: Services, member: Member | None) -> int | None:
+    """The member's private chat: their Telegram account's id (None: no member, or no
+    account, e.g. forgotten). Core knows members only by their own id."""
+    if member is None:
+        return None
+    return await accounts_db.telegram_id_of(services.db, member.id)
+
+
+async def with_chats(services: Services, members: Iterable[Member]) -> list[tuple[Member, int]]:
+    """The members that have a Telegram account, each with their private chat (one query)."""
+    listed = list(members)
+    chats = await accounts_db.telegram_ids(services.db, [m.id for m in listed])
+    return [(m, chats[m.id]) for m in listed if m.id in chats]
 
 
 async def actor_for(user: User, services: Services) -> Actor:
@@ -66,12 +83,12 @@ async def actor_for(user: User, services: Services) -> Actor:
         member = await members_db.ensure_member(
             services.db, user.id, name, user.username, services.now(), user.language_code
         )
-    if member.telegram_id in services.config.organizers.user_ids and not member.is_organizer:
+    if user.id in services.config.organizers.user_ids and not member.is_organizer:
         # An organizer from the config, seen for the first time: recorded as one.
         await members_db.sync_config_organizers(
             services.db, services.config.organizers.user_ids, services.now()
         )
-    member = with_config_roles(member, services)
+    member = with_config_roles(member, services, user.id)
     locale = resolve_locale(
         member.locale, user.language_code, services.config.community.default_locale
     )
@@ -208,12 +225,13 @@ async def notify(
 ) -> bool:
     """A private message to a member in their language; False if they cannot be reached
     (forgotten, or they blocked the bot: then nothing is sent)."""
-    if recipient.telegram_id is None or recipient.blocked:
+    chat = None if recipient.blocked else await chat_of(context.services, recipient)
+    if chat is None:
         return False
     locale = locale_of(recipient, context.services)
     try:
         await context.bot.send_message(
-            recipient.telegram_id, text(context, locale, template, **values), reply_markup=markup
+            chat, text(context, locale, template, **values), reply_markup=markup
         )
     except (Forbidden, BadRequest):
         return False

@@ -60,7 +60,7 @@ def member_recipients(
     """The members a private-message broadcast reaches: joined, reachable, in the audience."""
     chosen: list[Member] = []
     for member in members:
-        if member.telegram_id is None or not member.joined:
+        if member.forgotten or not member.joined:
             continue
         if not target.audience.includes(member, community):
             continue

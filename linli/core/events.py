@@ -134,7 +134,7 @@ SignupOutcome = Confirmed | Waitlisted | Refused
 
 def check_audience(event: Event, member: Member, community: Community) -> Refused | None:
     """Only members who finished joining and are in the event's audience may sign up."""
-    if not member.joined or member.telegram_id is None:
+    if not member.joined or member.forgotten:
         return Refused("not_joined")
     if not event.audience.includes(member, community):
         return Refused("not_in_audience")

@@ -129,7 +129,7 @@ def candidate_key(subject: Subject, nominee: Member) -> str:
 
 
 def is_resident(member: Member) -> bool:
-    return member.verified and member.household_id is not None and member.telegram_id is not None
+    return member.verified and member.household_id is not None and not member.forgotten
 
 
 def nominee_ref(text: str) -> tuple[str, str] | None:
@@ -174,7 +174,7 @@ def check_nomination(
         return Refused("not_verified")
     if not selection.audience.includes(nominator, community):
         return Refused("not_in_audience")
-    if nominee is None or nominee.telegram_id is None:
+    if nominee is None or nominee.forgotten:
         return Refused("unknown_nominee")
     if nominee.id == nominator.id:
         return Refused("self_nomination")

@@ -29,10 +29,9 @@ class Verification(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Member:
     id: int
-    telegram_id: int | None  # None once the member used /forgetme
     name: str
     username: str | None
-    locale: str | None  # the member's own choice; None = follow Telegram's language
+    locale: str | None  # the member's own choice; None = follow their platform's language
     building_id: str | None
     household_id: int | None
     unit: str | None
@@ -43,8 +42,9 @@ class Member:
     referred_by: int | None = None
     rank_optout: bool = False
     created_at: datetime | None = None
-    language_code: str | None = None  # Telegram's, as last seen
+    language_code: str | None = None  # their platform's, as last seen
     blocked: bool = False  # blocked the bot in the private chat: nothing is sent to them
+    forgotten: bool = False  # used /forgetme: an anonymous row kept for the ledgers
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -57,12 +57,12 @@ class Member:
         return replace(self, roles=self.roles | extra)
 
 
-def resolve_locale(chosen: str | None, telegram_code: str | None, default: str) -> str:
-    """The member's choice, else Telegram's language, else the community's default."""
+def resolve_locale(chosen: str | None, platform_code: str | None, default: str) -> str:
+    """The member's choice, else their platform's language, else the community's default."""
     if chosen in SUPPORTED_LOCALES:
         return chosen
-    if telegram_code:
-        code = telegram_code.lower()
+    if platform_code:
+        code = platform_code.lower()
         if code.startswith("zh"):
             return "zh-CN"
         if code.startswith("en"):

@@ -218,7 +218,7 @@ def count_eligible(settings: PollSettings, members: Sequence[Member], community:
 
 def member_eligible(settings: PollSettings, member: Member, community: Community) -> Refused | None:
     s = settings
-    if member.telegram_id is None:
+    if member.forgotten:
         return Refused("not_eligible")
     if not s.audience.includes(member, community):
         return Refused("not_in_audience")

@@ -128,7 +128,7 @@ class Space:
     audience: Audience
     approval: Approval
     price: int
-    operator_telegram_id: int | None
+    operator_id: int | None  # the operator's member id (None: none, or not a member yet)
     door_code: str
     active: bool = True
 

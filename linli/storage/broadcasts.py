@@ -20,6 +20,7 @@ from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community, Role
 from linli.core.members import Audience
 from linli.core.outcomes import Refused, RefusedError
+from linli.storage import accounts as accounts_db
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
 from linli.storage.audit import audit
@@ -83,10 +84,11 @@ async def recipients(db: Database | Tx, target: Target, community: Community) ->
             if g.binding is not None and reaches_group(target.audience, g.binding, community)
         ]
     members = await members_db.all_members(db)
+    chats = await accounts_db.telegram_ids(db)
     return [
-        Recipient(m.telegram_id, m.id)
+        Recipient(chats[m.id], m.id)
         for m in member_recipients(members, target, community)
-        if m.telegram_id is not None
+        if m.id in chats
     ]
 
 

@@ -427,18 +427,43 @@ def _migrate(conn: sqlite3.Connection) -> list[Migration]:
     for migration in load_migrations():
         if migration.version in done:
             continue
-        # executescript commits first; the script and its record then commit together.
+        _apply(conn, migration)
+        log.info("applied migration %04d %s", migration.version, migration.name)
+        applied.append(migration)
+    return applied
+
+
+def _apply(conn: sqlite3.Connection, migration: Migration) -> None:
+    """Run one migration and record it, all or nothing, with foreign keys off and checked.
+
+    A migration may rebuild a table (SQLite's way to drop a UNIQUE column: copy, drop the
+    old, rename the new). With foreign keys on, dropping the old table would first delete
+    its rows, cascading to or refusing for every row that refers to them. So, as SQLite's
+    ALTER TABLE guide says, keys are off while it runs (the pragma does nothing inside a
+    transaction, so it is set before BEGIN) and every reference is checked before COMMIT.
+    """
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
         conn.executescript(
             "BEGIN IMMEDIATE;\n"
             + migration.sql
             + "\nINSERT INTO schema_migrations VALUES ("
             + f"{migration.version}, {_quote(migration.name)},"
             + f" {_quote(migration.description)}, {_quote(to_iso(system_clock()))});"
-            + "\nCOMMIT;"
         )
-        log.info("applied migration %04d %s", migration.version, migration.name)
-        applied.append(migration)
-    return applied
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(
+                f"migration {migration.version:04d} leaves rows pointing nowhere: "
+                + ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in broken[:5])
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 # An offloaded read runs in one trip to the background connection's thread: aiosqlite's own

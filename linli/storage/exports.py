@@ -96,7 +96,9 @@ async def export_members(db: Database, since: datetime | None, include_personal:
         "created_at", "verified_at",
     ]  # fmt: skip
     rows = await db.fetchall(
-        "SELECT m.id, m.name, m.username, m.telegram_id, h.unit, m.building_id, m.verified,"
+        "SELECT m.id, m.name, m.username, (SELECT CAST(a.external_id AS INTEGER) FROM accounts a"
+        "   WHERE a.platform = 'telegram' AND a.member_id = m.id) AS telegram_id,"
+        " h.unit, m.building_id, m.verified,"
         " m.joined, m.created_at, m.verified_at,"
         " (SELECT group_concat(role, ' ') FROM (SELECT role FROM member_roles r"
         "   WHERE r.member_id = m.id ORDER BY role)) AS roles"

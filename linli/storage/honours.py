@@ -152,7 +152,7 @@ async def household_contact(db: Database | Tx, building_id: str, unit: str) -> i
     """The member asked on a household's behalf: its first verified member."""
     value = await db.scalar(
         "SELECT m.id FROM members m JOIN households h ON h.id = m.household_id"
-        " WHERE h.building_id = ? AND h.unit = ? AND m.verified = 1 AND m.telegram_id IS NOT NULL"
+        " WHERE h.building_id = ? AND h.unit = ? AND m.verified = 1 AND m.forgotten_at IS NULL"
         " ORDER BY m.id LIMIT 1",
         (building_id, unit),
     )

@@ -8,8 +8,10 @@ from linli.core.clock import from_iso, to_iso
 from linli.core.community import Role
 from linli.core.members import Member, new_referral_code
 from linli.core.points import EarnRules
+from linli.storage import accounts as accounts_db
 from linli.storage import honours as honours_db
 from linli.storage import points as points_db
+from linli.storage.accounts import TELEGRAM
 from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
 
@@ -26,7 +28,6 @@ def member_from_row(row: Row) -> Member:
         roles |= {Role.RESIDENT}
     return Member(
         id=row["id"],
-        telegram_id=row["telegram_id"],
         name=row["name"],
         username=row["username"],
         locale=row["locale"],
@@ -42,6 +43,7 @@ def member_from_row(row: Row) -> Member:
         created_at=from_iso(row["created_at"]),
         language_code=row["language_code"],
         blocked=row["blocked_at"] is not None,
+        forgotten=row["forgotten_at"] is not None,
     )
 
 
@@ -50,9 +52,20 @@ async def get_member(db: Database | Tx, member_id: int) -> Member | None:
     return member_from_row(row) if row else None
 
 
-async def get_member_by_telegram(db: Database | Tx, telegram_id: int) -> Member | None:
-    row = await db.fetchone(_SELECT + " WHERE m.telegram_id = ?", (telegram_id,))
+async def get_member_by_account(
+    db: Database | Tx, platform: str, external_id: str
+) -> Member | None:
+    """The member whose account on `platform` this is."""
+    row = await db.fetchone(
+        _SELECT + " WHERE m.id = (SELECT member_id FROM accounts"
+        " WHERE platform = ? AND external_id = ?)",
+        (platform, external_id),
+    )
     return member_from_row(row) if row else None
+
+
+async def get_member_by_telegram(db: Database | Tx, telegram_id: int) -> Member | None:
+    return await get_member_by_account(db, TELEGRAM, str(telegram_id))
 
 
 async def get_member_by_username(db: Database | Tx, username: str) -> Member | None:
@@ -87,19 +100,21 @@ async def ensure_member(
     now: datetime,
     language_code: str | None = None,
 ) -> Member:
-    """The member for this Telegram user, created on first contact; keeps name, username and
-    Telegram language fresh."""
+    """The member for this Telegram user (their account), created on first contact; keeps
+    name, username and Telegram language fresh."""
     async with db.transaction() as tx:
         row = await tx.fetchone(
-            "SELECT id, name, username, language_code FROM members WHERE telegram_id = ?",
-            (telegram_id,),
+            "SELECT id, name, username, language_code FROM members WHERE id ="
+            " (SELECT member_id FROM accounts WHERE platform = ? AND external_id = ?)",
+            (TELEGRAM, str(telegram_id)),
         )
         if row is None:
             member_id = await tx.execute(
-                "INSERT INTO members (telegram_id, name, username, language_code, referral_code,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (telegram_id, name, username, language_code, new_referral_code(), to_iso(now)),
+                "INSERT INTO members (name, username, language_code, referral_code,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (name, username, language_code, new_referral_code(), to_iso(now)),
             )
+            await accounts_db.add_account(tx, TELEGRAM, str(telegram_id), member_id, now)
         else:
             member_id = row["id"]
             language_code = language_code or row["language_code"]
@@ -127,14 +142,13 @@ async def set_private_chat(db: Database, member_id: int, open_: bool) -> None:
 
 async def set_blocked(db: Database, telegram_id: int, blocked: bool, now: datetime) -> bool:
     """The member blocked the bot in their private chat (or unblocked it); True if it changed."""
+    account = "id = (SELECT member_id FROM accounts WHERE platform = ? AND external_id = ?)"
     if blocked:
-        sql = "UPDATE members SET blocked_at = ? WHERE telegram_id = ? AND blocked_at IS NULL"
-        params: tuple[object, ...] = (to_iso(now), telegram_id)
+        sql = f"UPDATE members SET blocked_at = ? WHERE {account} AND blocked_at IS NULL"
+        params: tuple[object, ...] = (to_iso(now), TELEGRAM, str(telegram_id))
     else:
-        sql = (
-            "UPDATE members SET blocked_at = NULL WHERE telegram_id = ? AND blocked_at IS NOT NULL"
-        )
-        params = (telegram_id,)
+        sql = f"UPDATE members SET blocked_at = NULL WHERE {account} AND blocked_at IS NOT NULL"
+        params = (TELEGRAM, str(telegram_id))
     return await db.write(sql, params) == 1
 
 
@@ -236,20 +250,20 @@ async def revoke_role(db: Database, member_id: int, role: Role, by: int, now: da
 
 
 async def sync_config_organizers(db: Database, telegram_ids: list[int], now: datetime) -> None:
-    """Make the organizers listed in the config organizers in the database too (so every
-    query by role sees them), and take the role back from those no longer listed."""
+    """Make the organizers listed in the config (by Telegram id) organizers in the database
+    too (so every query by role sees them), and take the role back from those no longer listed."""
     marks = ",".join("?" * len(telegram_ids)) or "NULL"
+    listed = f"SELECT member_id FROM accounts WHERE platform = ? AND external_id IN ({marks})"
+    ids = tuple(str(t) for t in telegram_ids)
     async with db.transaction() as tx:
         await tx.execute(
-            "DELETE FROM member_roles WHERE from_config = 1 AND member_id NOT IN"
-            f" (SELECT id FROM members WHERE telegram_id IN ({marks}))",
-            tuple(telegram_ids),
+            f"DELETE FROM member_roles WHERE from_config = 1 AND member_id NOT IN ({listed})",
+            (TELEGRAM, *ids),
         )
         await tx.execute(
             "INSERT OR IGNORE INTO member_roles (member_id, role, granted_by, granted_at,"
-            f" from_config) SELECT id, 'organizer', NULL, ?, 1 FROM members"
-            f" WHERE telegram_id IN ({marks})",
-            (to_iso(now), *telegram_ids),
+            f" from_config) SELECT member_id, 'organizer', NULL, ?, 1 FROM ({listed})",
+            (to_iso(now), TELEGRAM, *ids),
         )
 
 
@@ -267,8 +281,9 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
         await points_db.move_household_scores(tx, member_id, old_household, None)
         await tx.execute("DELETE FROM member_roles WHERE member_id = ?", (member_id,))
         await honours_db.forget_member(tx, member_id)
+        await accounts_db.delete_accounts(tx, member_id)
         await tx.execute(
-            "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"
+            "UPDATE members SET name = '', username = NULL, locale = NULL,"
             " building_id = NULL, household_id = NULL, verified = 0, verified_by = NULL,"
             " verified_at = NULL, language_code = NULL, joined = 0, joined_at = NULL, referred_by = NULL, rank_optout = 1,"
             " private_chat = 0, blocked_at = NULL, forgotten_at = ? WHERE id = ?",
@@ -278,7 +293,7 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
 
 async def members_of_building(db: Database | Tx, building_id: str) -> list[Member]:
     rows = await db.fetchall(
-        _SELECT + " WHERE m.building_id = ? AND m.telegram_id IS NOT NULL ORDER BY m.id",
+        _SELECT + " WHERE m.building_id = ? AND m.forgotten_at IS NULL ORDER BY m.id",
         (building_id,),
     )
     return [member_from_row(r) for r in rows]
@@ -286,7 +301,7 @@ async def members_of_building(db: Database | Tx, building_id: str) -> list[Membe
 
 async def members_with_role(db: Database | Tx, role: Role) -> list[Member]:
     rows = await db.fetchall(
-        _SELECT + " WHERE m.telegram_id IS NOT NULL AND EXISTS (SELECT 1 FROM member_roles r"
+        _SELECT + " WHERE m.forgotten_at IS NULL AND EXISTS (SELECT 1 FROM member_roles r"
         " WHERE r.member_id = m.id AND r.role = ?) ORDER BY m.id",
         (role.value,),
     )
@@ -300,8 +315,8 @@ async def building_leaders(db: Database | Tx, building_id: str) -> list[Member]:
 
 
 async def all_members(db: Database | Tx) -> list[Member]:
-    """Every member still known by Telegram id (not forgotten)."""
-    rows = await db.fetchall(_SELECT + " WHERE m.telegram_id IS NOT NULL ORDER BY m.id")
+    """Every member not forgotten."""
+    rows = await db.fetchall(_SELECT + " WHERE m.forgotten_at IS NULL ORDER BY m.id")
     return [member_from_row(r) for r in rows]
 
 
@@ -314,7 +329,7 @@ async def pending_verification(db: Database | Tx, building_id: str | None = None
     """Joined residents waiting for their household to be confirmed (one building, or all)."""
     sql = _SELECT + (
         " WHERE m.joined = 1 AND m.verified = 0 AND m.household_id IS NOT NULL"
-        " AND m.telegram_id IS NOT NULL"
+        " AND m.forgotten_at IS NULL"
     )
     params: tuple[str, ...] = ()
     if building_id is not None:

@@ -59,7 +59,7 @@ async def member_board(
     scores, params = _scores_sql(days)
     scope, scope_params = _scope_sql(where)
     rows = await db.fetchall(
-        f"SELECT s.member_id, s.score, m.name, m.rank_optout, m.telegram_id IS NULL AS gone"
+        f"SELECT s.member_id, s.score, m.name, m.rank_optout, m.forgotten_at IS NOT NULL AS gone"
         f" FROM {_source_sql(scores, where)}"
         f" WHERE s.score > 0{scope} ORDER BY s.score DESC, s.member_id LIMIT ?",
         [*params, *scope_params, limit],

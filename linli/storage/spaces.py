@@ -77,13 +77,20 @@ class Booked:
     new: bool
 
 
+# The config names a space's operator by Telegram id; core knows them as a member.
+_SPACES = (
+    "SELECT s.*, (SELECT a.member_id FROM accounts a WHERE a.platform = 'telegram'"
+    " AND a.external_id = CAST(s.operator_telegram_id AS TEXT)) AS operator_id FROM spaces s"
+)
+
+
 def _space(row: Row) -> Space:
     return Space(
         id=row["id"], key=row["key"], name=row["name"], name_en=row["name_en"],
         place=row["place"], kind=row["kind"], capacity=row["capacity"],
         rules=rules_from_data(json.loads(row["rules"])), audience=Audience.decode(row["audience"]),
         approval=Approval(row["approval"]), price=row["price"],
-        operator_telegram_id=row["operator_telegram_id"], door_code=row["door_code"],
+        operator_id=row["operator_id"], door_code=row["door_code"],
         active=bool(row["active"]),
     )  # fmt: skip
 
@@ -137,21 +144,21 @@ async def seed_spaces(db: Database, seeds: Iterable[SeedSpace], now: datetime) -
 
 async def list_spaces(db: Database | Tx, *, active_only: bool = True) -> list[Space]:
     where = " WHERE active = 1" if active_only else ""
-    return [_space(r) for r in await db.fetchall(f"SELECT * FROM spaces{where} ORDER BY id")]
+    return [_space(r) for r in await db.fetchall(f"{_SPACES}{where} ORDER BY id")]
 
 
 async def get_space(db: Database | Tx, space_id: int) -> Space | None:
-    row = await db.fetchone("SELECT * FROM spaces WHERE id = ?", (space_id,))
+    row = await db.fetchone(_SPACES + " WHERE id = ?", (space_id,))
     return _space(row) if row else None
 
 
 async def get_space_by_key(db: Database | Tx, key: str) -> Space | None:
-    row = await db.fetchone("SELECT * FROM spaces WHERE key = ?", (key,))
+    row = await db.fetchone(_SPACES + " WHERE key = ?", (key,))
     return _space(row) if row else None
 
 
 async def get_space_by_door(db: Database | Tx, door_code: str) -> Space | None:
-    row = await db.fetchone("SELECT * FROM spaces WHERE door_code = ?", (door_code,))
+    row = await db.fetchone(_SPACES + " WHERE door_code = ?", (door_code,))
     return _space(row) if row else None
 
 

@@ -39,11 +39,11 @@ COMMUNITY = Community(
 
 
 def member(
-    mid: int, building: str | None, *roles: Role, joined: bool = True, tg: int | None = 1
+    mid: int, building: str | None, *roles: Role, joined: bool = True, forgotten: bool = False
 ) -> Member:
     return Member(
         id=mid,
-        telegram_id=None if tg is None else 100 + mid,
+        forgotten=forgotten,
         name=f"m{mid}",
         username=None,
         locale=None,
@@ -124,7 +124,7 @@ def test_member_recipients_by_scope_and_role() -> None:
         member(2, "heyuan/2", Role.VOLUNTEER),
         member(3, "lihu/A", Role.VOLUNTEER),
         member(4, "heyuan/1", joined=False),  # never finished joining
-        member(5, "heyuan/1", tg=None),  # forgotten
+        member(5, "heyuan/1", forgotten=True),
         member(6, None, Role.MOBILE_REPORTER),  # a rider, no household
     ]
 

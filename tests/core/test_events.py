@@ -82,7 +82,6 @@ def event(**changes: object) -> Event:
 def member(**changes: object) -> Member:
     values: dict[str, object] = dict(
         id=5,
-        telegram_id=55,
         name="王阿姨",
         username=None,
         locale=None,

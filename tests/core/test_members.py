@@ -38,7 +38,7 @@ COMMUNITY = Community(
 
 def member(building: str | None = "hy/1", *roles: Role, verified: bool = False) -> Member:
     return Member(
-        1, 1, "n", None, None, building, 1 if building else None, "1", frozenset(roles), verified
+        1, "n", None, None, building, 1 if building else None, "1", frozenset(roles), verified
     )
 
 

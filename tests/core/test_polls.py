@@ -68,7 +68,6 @@ def member(
 ) -> Member:
     return Member(
         id=mid,
-        telegram_id=10_000 + mid,
         name=f"m{mid}",
         username=None,
         locale=None,

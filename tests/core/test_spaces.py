@@ -191,7 +191,7 @@ def test_only_the_audience_and_organizers_may_book() -> None:
         ),
     )
     lihu_only = replace(SPACE, audience=Audience(NodeKind.COMPOUND, "lihu"))
-    resident = Member(1, 1, "王", None, None, "heyuan/1", 1, "101")
+    resident = Member(1, "王", None, None, "heyuan/1", 1, "101")
     assert may_book(lihu_only, resident, community) == Refused("not_for_you")
     assert may_book(lihu_only, replace(resident, building_id="lihu/A"), community) is None
     organizer = replace(resident, roles=frozenset({Role.ORGANIZER}))

@@ -44,11 +44,13 @@ def identifying_patterns(telegram_id: int, name: str) -> dict[str, bytes]:
 
 
 def member_pages(path: Path) -> set[int]:
-    """Pages of the members table and its indexes: the one place the sender may be known."""
+    """Pages of the members and accounts tables and their indexes: the one place the sender
+    may be known (their Telegram id is in accounts since 0011)."""
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'members' OR name IN"
-            " (SELECT name FROM sqlite_schema WHERE tbl_name = 'members' AND type = 'index')"
+            "SELECT pageno FROM dbstat WHERE name IN ('members', 'accounts') OR name IN"
+            " (SELECT name FROM sqlite_schema WHERE tbl_name IN ('members', 'accounts')"
+            " AND type = 'index')"
         ).fetchall()
     return {r[0] for r in rows}
 
@@ -134,7 +136,7 @@ async def test_no_trace_of_the_sender_outside_the_members_table(
     wal_path = Path(str(path) + "-wal")
     wal = wal_path.read_bytes() if wal_path.exists() else b""
     members_bytes += b"".join(p for n, p in wal_frames(wal) if n in allowed)
-    assert patterns["id as 6-byte integer"] in members_bytes
+    assert patterns["id as text"] in members_bytes
     assert patterns["name (utf-8)"] in members_bytes
 
     elsewhere = [p for n, p in pages_of(main, page_size).items() if n not in allowed]

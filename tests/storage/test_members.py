@@ -88,7 +88,8 @@ async def test_forget_removes_personal_data_but_keeps_the_row(db: Database) -> N
     await members_db.forget(db, m.id, NOW)
     row = await db.fetchone("SELECT * FROM members WHERE id = ?", (m.id,))
     assert row is not None
-    assert row["telegram_id"] is None and row["name"] == "" and row["username"] is None
+    assert row["name"] == "" and row["username"] is None
+    assert await db.scalar("SELECT count(*) FROM accounts WHERE member_id = ?", (m.id,)) == 0
     assert row["household_id"] is None and row["forgotten_at"] is not None
     assert await members_db.get_member_by_telegram(db, 9) is None
 
@@ -140,7 +141,7 @@ async def test_a_failed_transaction_changes_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO members (telegram_id, name, referral_code, created_at) VALUES (1, 'x', 'r', 't')"
+                "INSERT INTO members (name, referral_code, created_at) VALUES ('x', 'r', 't')"
             )
             raise RuntimeError("boom")
     assert await db.scalar("SELECT count(*) FROM members") == 0
@@ -152,14 +153,14 @@ async def test_config_organizers_are_recorded_and_dropped_with_the_config(db: Da
     c = await members_db.ensure_member(db, 1002, "C", None, NOW)
     await members_db.grant_role(db, c.id, Role.ORGANIZER, a.id, NOW)  # granted in chat
     await members_db.sync_config_organizers(db, [1000, 1001], NOW)
-    ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
-    assert ids == {1000, 1001, 1002}
+    ids = {m.id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
+    assert ids == {a.id, b.id, c.id}
     await members_db.sync_config_organizers(db, [1000], NOW)  # B left the config file
-    ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
-    assert ids == {1000, 1002}  # C's role came from /grant and stays
+    ids = {m.id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
+    assert ids == {a.id, c.id}  # C's role came from /grant and stays
     await members_db.sync_config_organizers(db, [], NOW)
-    ids = {m.telegram_id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
-    assert ids == {1002}
+    ids = {m.id for m in await members_db.members_with_role(db, Role.ORGANIZER)}
+    assert ids == {c.id}
     assert b.id != c.id
 
 

@@ -103,7 +103,7 @@ async def _who_and_how_much(
         return parsed
     who, amount, reason = parsed
     target = await members_db.find_member(context.services.db, who)
-    if target is None or target.telegram_id is None:
+    if target is None or target.forgotten:
         return Refused("unknown_member", {"who": who[:40]})
     return target, amount, reason
 

@@ -88,7 +88,7 @@ async def _receiver_and_service(
         return parsed
     who, minutes, what = parsed
     receiver = await members_db.find_member(context.services.db, who)
-    known = receiver is not None and receiver.telegram_id is not None
+    known = receiver is not None and not receiver.forgotten
     refused = can_log(actor.member.id, receiver.id if receiver else 0, known)
     if refused is not None or receiver is None:
         return refused or Refused("log_usage")

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, Forbidden
 
-from linli.bot.common import locale_of, text
+from linli.bot.common import chat_of, locale_of, text
 from linli.bot.context import LinliContext
 from linli.bot.jobs.tick import Tick
 from linli.bot.views.events import deliver_notices, mine_markup, publish_due, refresh_cards
@@ -41,13 +41,14 @@ async def send_due_reminders(context: LinliContext) -> None:
         ):
             continue
         member = await members_db.get_member(services.db, candidate.member_id)
-        if member is None or member.telegram_id is None or member.blocked:
+        chat = await chat_of(services, member)
+        if member is None or chat is None or member.blocked:
             continue  # gone, or blocked the bot: nothing is sent to them
         locale = locale_of(member, services)
         markup = mine_markup(context, locale, event)
         try:
             await context.bot.send_message(
-                member.telegram_id,
+                chat,
                 text(context, locale, "events/reminder", event=event, minutes=send),
                 reply_markup=markup,
             )

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from linli.bot.common import locale_of, text
+from linli.bot.common import chat_of, locale_of, text
 from linli.bot.context import LinliContext
 from linli.bot.jobs.tick import Tick
 from linli.storage import groups as groups_db
@@ -35,7 +35,8 @@ async def send_reminders(context: LinliContext) -> None:
         ):
             continue
         member = await members_db.get_member(services.db, booking.member_id or 0)
-        if member is None or member.telegram_id is None:
+        chat = await chat_of(services, member)
+        if member is None or chat is None:
             continue
         if not await spaces_db.claim_reminder(services.db, booking.id, now):
             continue
@@ -43,7 +44,7 @@ async def send_reminders(context: LinliContext) -> None:
             context, locale_of(member, services), "spaces/reminder", booking=booking, space=space
         )
         try:
-            await context.bot.send_message(member.telegram_id, body)
+            await context.bot.send_message(chat, body)
         except (RetryAfter, NetworkError) as exc:
             if isinstance(exc, TimedOut):
                 continue  # it may have arrived: not sent again
@@ -59,11 +60,12 @@ async def release_no_shows(context: LinliContext) -> None:
     grace = {s.id: s.rules.checkin_grace_minutes for s in spaces}
     for booking in await spaces_db.release_no_shows(services.db, services.now(), grace):
         member = await members_db.get_member(services.db, booking.member_id or 0)
-        if member is None or member.telegram_id is None:
+        chat = await chat_of(services, member)
+        if member is None or chat is None:
             continue
         body = text(context, locale_of(member, services), "spaces/no_show", booking=booking)
         try:
-            await context.bot.send_message(member.telegram_id, body)
+            await context.bot.send_message(chat, body)
         except Exception:  # released either way; the note is not worth a retry
             log.info("no-show note for booking %s not delivered", booking.id)
 

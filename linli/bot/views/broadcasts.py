@@ -30,7 +30,7 @@ from telegram.error import (
 )
 
 from linli.bot.buttons import button, pack
-from linli.bot.common import keyboard, label, text
+from linli.bot.common import chat_of, keyboard, label, text
 from linli.bot.context import LinliApp, LinliContext, Services
 from linli.bot.limits import Limiter, NotReleased, SendOptions
 from linli.core.broadcasts import (
@@ -451,7 +451,8 @@ async def send_report(app: LinliApp, broadcast_id: int) -> None:
     if broadcast is None:
         return
     creator = await members_db.get_member(services.db, broadcast.created_by)
-    if creator is None or creator.telegram_id is None:
+    chat = await chat_of(services, creator) if creator is not None else None
+    if chat is None:
         return
     problems = await bc_db.problems(services.db, broadcast_id, limit=PROBLEMS_SHOWN)
     body = services.renderer.render(
@@ -464,6 +465,6 @@ async def send_report(app: LinliApp, broadcast_id: int) -> None:
         **audience_values(broadcast, services, broadcast.locale),
     )
     try:
-        await app.bot.send_message(creator.telegram_id, body)
+        await app.bot.send_message(chat, body)
     except TelegramError as exc:
         log.warning("report of broadcast %s not delivered: %s", broadcast_id, exc)

@@ -23,6 +23,7 @@ from linli.bot.common import (
     label,
     locale_of,
     text,
+    with_chats,
 )
 from linli.bot.context import LinliContext, Services
 from linli.core import hazards as rules
@@ -375,9 +376,9 @@ async def post_cards(context: LinliContext, report: Report) -> None:
     if group is not None:
         await send_card(context, group, report)
     if report.building_id:
-        for leader in await members_db.building_leaders(services.db, report.building_id):
-            if leader.telegram_id is not None:
-                await send_card(context, leader.telegram_id, report)
+        leaders = await members_db.building_leaders(services.db, report.building_id)
+        for _, chat in await with_chats(services, leaders):
+            await send_card(context, chat, report)
 
 
 async def refresh_cards(context: LinliContext, report: Report) -> None:
@@ -397,9 +398,9 @@ async def organizer_chats(services: Services) -> list[tuple[int, str]]:
     """Every organizer's private chat (config and granted), with their language."""
     default = services.config.community.default_locale
     found: dict[int, str] = {}
-    for member in await members_db.members_with_role(services.db, Role.ORGANIZER):
-        if member.telegram_id is not None:
-            found[member.telegram_id] = locale_of(member, services)
+    organizers = await members_db.members_with_role(services.db, Role.ORGANIZER)
+    for member, chat in await with_chats(services, organizers):
+        found[chat] = locale_of(member, services)
     for user_id in services.config.organizers.user_ids:
         if user_id not in found:
             known: Member | None = await members_db.get_member_by_telegram(services.db, user_id)

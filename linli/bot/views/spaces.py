@@ -228,9 +228,9 @@ def staff_markup(
     ]])  # fmt: skip
 
 
-def is_staff(space: Space, telegram_id: int, organizer: bool) -> bool:
+def is_staff(space: Space, member_id: int, organizer: bool) -> bool:
     """Organizers, and the space's own operator (for this space only)."""
-    return organizer or space.operator_telegram_id == telegram_id
+    return organizer or space.operator_id == member_id
 
 
 # --- The week picture ---------------------------------------------------------------------

@@ -264,7 +264,7 @@ async def _home_changed(
     await flows.end_flow(context, actor.user.id, FLOW)
     await reply(update, context, actor.locale, "members/home_changed",
                 member=member, place=views.place(context, member))  # fmt: skip
-    await _ask_for_verification(context, with_config_roles(member, context.services))
+    await _ask_for_verification(context, with_config_roles(member, context.services, actor.user.id))
 
 
 @ROUTER.on(views.Accept)
@@ -297,7 +297,7 @@ async def _join(context: LinliContext, actor: Actor, join: JoinDraft) -> tuple[M
     await flows.end_flow(context, actor.user.id, FLOW)
     member = await members_db.get_member(services.db, member_id)
     assert member is not None
-    member = with_config_roles(member, services)
+    member = with_config_roles(member, services, actor.user.id)
     if verified_on_joining(member, services.config.community.verification):
         rules = views.earn_rules(context)
         await members_db.verify(services.db, member.id, None, services.now(), rules)

@@ -32,7 +32,7 @@ async def show_admin(update: Update, context: LinliContext, actor: Actor) -> Non
     await ensure_spaces(context)
     services, tz = context.services, context.services.config.tz
     spaces = [s for s in await spaces_db.list_spaces(services.db)
-              if views.is_staff(s, actor.user.id, actor.is_organizer)]  # fmt: skip
+              if views.is_staff(s, actor.member.id, actor.is_organizer)]  # fmt: skip
     if not spaces:
         await refuse(update, context, actor.locale, Refused("not_staff"), FEATURE)
         return
@@ -143,7 +143,7 @@ async def on_spaceseries(update: Update, context: LinliContext) -> None:
     args, services, tz = list(context.args or []), context.services, context.services.config.tz
     await ensure_spaces(context)
     space = await spaces_db.get_space_by_key(services.db, args[0]) if args else None
-    if space is None or not views.is_staff(space, actor.user.id, actor.is_organizer):
+    if space is None or not views.is_staff(space, actor.member.id, actor.is_organizer):
         await refuse(update, context, actor.locale, Refused("series_usage"), FEATURE)
         return
     parsed = _series_args(args[1:], tz)

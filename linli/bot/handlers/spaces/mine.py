@@ -39,7 +39,7 @@ async def on_cancel(
     if (
         booking is None
         or space is None
-        or not (mine or views.is_staff(space, actor.user.id, actor.is_organizer))
+        or not (mine or views.is_staff(space, actor.member.id, actor.is_organizer))
     ):
         await refuse(update, context, actor.locale, Refused("not_yours"), FEATURE)
         return

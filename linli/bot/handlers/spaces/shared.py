@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 
 from linli.bot.buttons import Router
-from linli.bot.common import Actor, locale_of, notify, post, refuse
+from linli.bot.common import Actor, chat_of, locale_of, notify, post, refuse
 from linli.bot.context import LinliContext
 from linli.bot.views import spaces as views
 from linli.core.members import Audience
@@ -52,7 +52,7 @@ async def staff_space(
 ) -> Space | None:
     """The space, if the actor is an organizer or its operator; else refused (None)."""
     space = await spaces_db.get_space(context.services.db, space_id)
-    if space is None or not views.is_staff(space, actor.user.id, actor.is_organizer):
+    if space is None or not views.is_staff(space, actor.member.id, actor.is_organizer):
         await refuse(update, context, actor.locale, Refused("not_staff"), FEATURE)
         return None
     return space
@@ -71,9 +71,9 @@ async def tell_booker(
 async def ask_approval(context: LinliContext, booking: Booking, space: Space, actor: Actor) -> None:
     """A card with Approve / Decline: to the space's operator, or the organizers' group."""
     services = context.services
-    if space.approval is Approval.OPERATOR and space.operator_telegram_id is not None:
-        chat: int | None = space.operator_telegram_id
-        operator = await members_db.get_member_by_telegram(services.db, space.operator_telegram_id)
+    if space.approval is Approval.OPERATOR and space.operator_id is not None:
+        operator = await members_db.get_member(services.db, space.operator_id)
+        chat: int | None = await chat_of(services, operator)
         locale = (
             locale_of(operator, services) if operator else services.config.community.default_locale
         )
