@@ -36,7 +36,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def member(mid: int, household: int | None = None, building: str = "heyuan/1") -> Member:
-    return Member(mid, 1000 + mid, f"居民{mid}", None, None, building, household or mid, "101",
+    return Member(mid, f"居民{mid}", None, None, building, household or mid, "101",
                   verified=True, joined=True)  # fmt: skip
 
 
@@ -106,7 +106,7 @@ def test_who_may_nominate_whom() -> None:
     late = selection().nominate_until
     assert nominate(member(2), when=late) == Refused("nominations_closed", {"id": 1})
     assert nominate(None) == Refused("unknown_nominee")
-    forgotten = replace(member(5), telegram_id=None)
+    forgotten = replace(member(5), forgotten=True)
     assert nominate(forgotten) == Refused("unknown_nominee")
 
 
