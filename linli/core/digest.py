@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from linli.core.points import week_start_at
+from linli.core.spaces import SpaceWeek
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_EVENTS_LISTED = 10  # the message lists this many events and polls, then "and N more"
@@ -118,6 +119,7 @@ class Digest:
     fund_in: int = 0  # fen into the community fund this week
     fund_out: int = 0  # fen paid out of it
     fund_balance: int = 0  # its balance when the digest is made
+    spaces: tuple[SpaceWeek, ...] = ()  # one line per shared space
 
     @property
     def hazard_totals(self) -> HazardLine:
@@ -163,6 +165,7 @@ class Digest:
             or self.polls
             or self.fund_in
             or self.fund_out
+            or any(s.booked_minutes or s.no_shows or s.emergency_minutes for s in self.spaces)
         )
 
 
@@ -173,6 +176,11 @@ def order_hazards(lines: Iterable[HazardLine], configured: Sequence[str]) -> tup
     return tuple(
         sorted(active, key=lambda h: (position.get(h.category, len(position)), h.category))
     )
+
+
+def hours_text(minutes: int) -> str:
+    """Minutes as hours for a digest line: "3", "1.5" (one decimal only when needed)."""
+    return str(minutes // 60) if minutes % 60 == 0 else f"{minutes / 60:.1f}"
 
 
 def number_width(*values: int) -> int:

@@ -11,6 +11,7 @@ from linli.core.digest import Digest, DigestWeek, EventLine, HazardLine, PollLin
 from linli.storage import fund as fund_db
 from linli.storage import points as points_db
 from linli.storage import polls as polls_db
+from linli.storage import spaces as spaces_db
 from linli.storage.db import Database, Tx
 
 # --- The figures ------------------------------------------------------------------------
@@ -119,6 +120,7 @@ async def weekly_digest(db: Database, week: DigestWeek, categories: Sequence[str
         fund_in=fund_in,
         fund_out=fund_out,
         fund_balance=fund_balance,
+        spaces=tuple(await spaces_db.space_weeks(db, start, end, week.first_day)),
     )
 
 

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from linli.core.clock import from_iso, to_iso
@@ -709,9 +709,9 @@ async def export_bookings(
     return headers, [list(r) for r in rows]
 
 
-async def space_weeks(db: Database, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[SpaceWeek]:
-    """Per active space over [lo, hi): hours booked (used or held), occupancy of its opening
-    hours, no-shows and emergency hours."""
+async def space_weeks(db: Database, lo: datetime, hi: datetime, first_day: date) -> list[SpaceWeek]:
+    """Per active space over [lo, hi) (local days from `first_day`): hours booked (held or
+    used; not no-shows), occupancy of its opening hours, no-shows and emergency hours."""
     db = db.offloaded()
     out = []
     for space in await list_spaces(db):
@@ -726,7 +726,7 @@ async def space_weeks(db: Database, lo: datetime, hi: datetime, tz: ZoneInfo) ->
         no_shows = sum(1 for r in rows if r[2] == "no_show")
         urgent = sum(clipped_minutes(e.starts_at, e.until, lo, hi)
                      for e in await emergencies(db, space.id, lo, hi))  # fmt: skip
-        first_day = lo.astimezone(tz).date()
+        days = round((hi - lo).total_seconds() / 86400)
         out.append(SpaceWeek(space.key, space.name, space.name_en, booked,
-                             open_minutes(space.rules, first_day), no_shows, urgent))  # fmt: skip
+                             open_minutes(space.rules, first_day, days), no_shows, urgent))  # fmt: skip
     return out

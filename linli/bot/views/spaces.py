@@ -16,8 +16,10 @@ from linli.bot import charts
 from linli.bot.buttons import button, pack
 from linli.bot.common import keyboard, label, post
 from linli.bot.context import LinliContext, Services
+from linli.core.members import Audience
 from linli.core.spaces import Booking, Cell, Space, WeekGrid
 from linli.storage import groups as groups_db
+from linli.storage import spaces as spaces_db
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,28 @@ class Door:
     """Staff: the door code and its QR code."""
 
     space_id: int
+
+
+_SEEDED = "spaces_seeded"
+
+
+async def ensure_spaces(context: LinliContext) -> None:
+    """Create the config's spaces once per process (new keys only; chat edits are kept)."""
+    data = context.application.bot_data
+    if data.get(_SEEDED):
+        return
+    services = context.services
+    seeds = [
+        spaces_db.SeedSpace(
+            key=s.key, name=s.name, name_en=s.name_en, place=s.place, kind=s.kind,
+            capacity=s.capacity, rules=s.rules(),
+            audience=Audience.decode(s.audience if ":" in s.audience else f"{s.audience}:"),
+            approval=s.approval_kind, price=s.price, operator_telegram_id=s.operator,
+        )
+        for s in services.config.spaces
+    ]  # fmt: skip
+    await spaces_db.seed_spaces(services.db, seeds, services.now())
+    data[_SEEDED] = True
 
 
 def day_text(day: date) -> str:
