@@ -31,8 +31,9 @@ async def test_a_resident_books_by_buttons_and_an_organizer_approves(harness: Ha
     await h.press(wang, "🏠 党群服务中心活动室")
     week = h.last(wang)
     assert week is not None and "请选日期" in week.content
-    assert "周五 11/27" in week.labels and "周一 11/30" not in week.labels  # closed on Mondays
-    await h.press(wang, "周五 11/27")
+    assert week.labels[:3] == ["今天 11/26", "明天 11/27", "周六 11/28"]
+    assert "周一 11/30" not in week.labels  # closed on Mondays
+    await h.press(wang, "明天 11/27")
     await h.press(wang, "19:00")
     assert "用多长时间" in h.last_text(wang)
     assert h.buttons(wang) == ["1 小时", "1 小时30 分钟", "2 小时"]  # 21:00 closes
@@ -58,7 +59,8 @@ async def test_double_tap_books_once_and_a_forged_operator_button_changes_nothin
     bob, bob_id = await resident(h, 2002, "Bob", lang="en", building="lihu/A", points=20)
     await h.send(bob, "/spaces")
     await h.press(bob, "🏠 Reading room")
-    await h.press(bob, "Fri 11/27")
+    assert h.buttons(bob)[:3] == ["Today 11/26", "Tomorrow 11/27", "Sat 11/28"]
+    await h.press(bob, "Tomorrow 11/27")
     await h.press(bob, "10:00")
     await h.press(bob, "1 h")
     await h.send(bob, "reading club")

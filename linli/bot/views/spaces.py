@@ -174,12 +174,19 @@ def list_markup(context: LinliContext, locale: str, spaces: list[Space]) -> Inli
     return keyboard([[(f"🏠 {s.title(locale)}", pack(Open(s.id)))] for s in spaces])
 
 
-def days_markup(
-    context: LinliContext, locale: str, space: Space, days: list[date], *, staff: bool
-) -> InlineKeyboardMarkup:
+def day_label(context: LinliContext, locale: str, day: date, today: date) -> str:
+    """ "明天 11/27" for tomorrow (and 今天 for today), else "周五 11/28"."""
     names = label(context, locale, "spaces.weekdays").split(",")
+    near = {0: "spaces.today", 1: "spaces.tomorrow"}.get((day - today).days)
+    name = label(context, locale, near) if near else names[day.weekday()]
+    return f"{name} {day.month}/{day.day}"
+
+
+def days_markup(
+    context: LinliContext, locale: str, space: Space, days: list[date], today: date, *, staff: bool
+) -> InlineKeyboardMarkup:
     buttons = [
-        (f"{names[d.weekday()]} {d.month}/{d.day}", pack(Day(space.id, day_text(d)))) for d in days
+        (day_label(context, locale, d, today), pack(Day(space.id, day_text(d)))) for d in days
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     if staff:

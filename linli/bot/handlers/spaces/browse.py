@@ -95,7 +95,7 @@ async def on_open(update: Update, context: LinliContext, actor: Actor, pressed: 
     days = [today + timedelta(days=i) for i in range(min(7, space.rules.window_days + 1))]
     days = [d for d in days if space.rules.hours_on(d) is not None]
     staff = views.is_staff(space, actor.user.id, actor.is_organizer)
-    markup = views.days_markup(context, actor.locale, space, days, staff=staff)
+    markup = views.days_markup(context, actor.locale, space, days, today, staff=staff)
     caption = text(context, actor.locale, "spaces/week", space=space)
     await answer(update, context, actor.locale)
     png = await views.week_png(services, actor.locale, space, grid)
