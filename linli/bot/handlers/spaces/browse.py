@@ -125,7 +125,9 @@ async def on_day(update: Update, context: LinliContext, actor: Actor, pressed: v
     staff = views.is_staff(space, actor.user.id, actor.is_organizer)
     starts = day_starts(space, day, facts, services.now(), tz, staff=staff)
     if not starts:
-        await refuse(update, context, actor.locale, Refused("day_full"), FEATURE)
+        closed = space.rules.hours_on(day) is None
+        refused = Refused("closed", {"hours": ""}) if closed else Refused("day_full")
+        await refuse(update, context, actor.locale, refused, FEATURE)
         return
     await answer(update, context, actor.locale)
     await reply(update, context, actor.locale, "spaces/pick_start",
