@@ -590,11 +590,14 @@ async def switch_on(
     ends_at: datetime | None, actor_id: int, now: datetime, tz: ZoneInfo,
 ) -> list[Switched]:  # fmt: skip
     """Each space to emergency use from `starts_at`: every booking overlapping the window is
-    cancelled (points back) in the same transaction, audited."""
+    cancelled (points back) in the same transaction, audited. A space already in emergency
+    use in that window is left as it is (a command sent twice switches once)."""
     out = []
     far = ends_at or now + timedelta(days=3650)
     async with db.transaction() as tx:
         for space in spaces:
+            if await emergencies(tx, space.id, starts_at, far):
+                continue
             emergency_id = await tx.execute(
                 "INSERT INTO space_emergencies (space_id, use, reason, starts_at, ends_at,"
                 " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

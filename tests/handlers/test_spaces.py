@@ -135,6 +135,11 @@ async def test_emergency_switch_cancels_tells_and_reopens_once_across_a_restart(
     assert not any("cancelled" in t for t in h.texts(bob))  # after the window: kept
     assert "党群服务中心活动室 现转为临时避难点" in h.last_text(group)
     assert "至 2026年11月28日 09:00" in h.last_text(group)
+    # Sent again (a retry): refused, nothing switched or told twice.
+    await h.send(org, "/emergency activity shelter until=2026-11-28T09:00 寒潮来袭，开放避寒")
+    assert "已处于应急使用中，无需重复切换" in h.last_text(org)
+    assert sum("现转为" in t for t in h.texts(group)) == 1
+    assert await h.db.scalar("SELECT COUNT(*) FROM space_emergencies") == 1
     # New bookings in the window are refused.
     await h.callback(wang, f"sp:ln:{room.id}:202611271400:60")
     assert h.alerts(wang)[-1].text == "该时段空间处于应急使用。"
