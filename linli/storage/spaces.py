@@ -363,13 +363,13 @@ async def _insert(
     tx: Tx, space_id: int, member_id: int, household: str, slot: Slot, purpose: str,
     status: Status, price: int, key: str, series_id: int | None, now: datetime,
 ) -> int:  # fmt: skip
-    for _ in range(30):
+    for attempt in range(30):
         try:
             return await tx.execute(
                 "INSERT INTO space_bookings (code, space_id, member_id, household, starts_at,"
                 " ends_at, purpose, status, price, series_id, key, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (new_booking_code(), space_id, member_id, household, to_iso(slot.start),
+                (new_booking_code(attempt), space_id, member_id, household, to_iso(slot.start),
                  to_iso(slot.end), purpose, status.value, price, series_id, key, to_iso(now)),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
