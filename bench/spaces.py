@@ -7,6 +7,8 @@ a bounded look-back through partial indexes, never the history). And the week pi
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import sqlite3
 import statistics
 import time
@@ -34,7 +36,7 @@ from linli.core.spaces import (
 )
 from linli.storage import members as members_db
 from linli.storage import spaces as spaces_db
-from linli.storage.db import Database
+from linli.storage.db import Database, load_migrations
 
 M = "3 storage"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -92,18 +94,35 @@ def _seed(i: int) -> spaces_db.SeedSpace:
                                Audience(NodeKind.COMMUNITY), Approval.NONE, 0, None)  # fmt: skip
 
 
+VERSION = "spaces-1"  # change when the generator changes: a new file is made
+
+
+def _tag() -> str:
+    digest = hashlib.sha1(VERSION.encode())
+    for migration in load_migrations():
+        digest.update(migration.sql.encode())
+    return digest.hexdigest()[:10]
+
+
 async def _database(plan: Plan, bookings: int) -> tuple[Path, Member]:
-    path = Path(plan.workdir) / f"spaces-{bookings}b.sqlite3"
-    path.unlink(missing_ok=True)  # cheap to make; never a stale schema
+    """Generated once per size, schema and generator (1M bookings take a minute or two),
+    then reused: the timed bookings are cancelled again, so reuse changes nothing."""
+    path = Path(plan.workdir) / f"spaces-{bookings}b-{_tag()}.sqlite3"
+    fresh = not path.exists()
     db = await Database.open(path)
     try:
-        seeds = [_seed(i) for i in range(1, SPACES + 1)]
-        await spaces_db.seed_spaces(db, seeds, NOW)
+        if fresh:
+            await spaces_db.seed_spaces(db, [_seed(i) for i in range(1, SPACES + 1)], NOW)
         member = await members_db.ensure_member(db, 9001, "居民", None, NOW)
         member = await members_db.set_home(db, member.id, "c/1", "101", NOW)
     finally:
         await db.close()
-    _generate(path, bookings, household_key(member))
+    if fresh:
+        try:
+            _generate(path, bookings, household_key(member))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
     return path, member
 
 
@@ -122,11 +141,12 @@ async def _book_and_cancel_ms(path: Path, member: Member, calls: int) -> float:
     db = await Database.open(path)
     try:
         start = datetime(2026, 11, 27, 10, tzinfo=TZ)  # tomorrow: free in both databases
+        run = secrets.token_hex(4)  # keys of this run's bookings (a reused file has others)
 
         async def book_and_cancel(i: int) -> object:
             made = await spaces_db.book(
                 db, space_id=1, member=member, slot=Slot(start, 60), purpose="读书会",
-                key=f"bench:{i}", now=NOW, tz=TZ, community=COMMUNITY,
+                key=f"bench:{run}:{i}", now=NOW, tz=TZ, community=COMMUNITY,
             )  # fmt: skip
             return await spaces_db.cancel(db, made.booking.id, member.id, NOW, TZ)
 
