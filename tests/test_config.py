@@ -148,3 +148,63 @@ def test_a_webhook_needs_https_except_on_loopback(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ConfigError, match=r"bot\.webhook: url: a webhook needs a public https"):
             parse_config(data)
+
+
+def _space(**keys: object) -> dict[str, object]:
+    return {"community": ONE_COMPOUND, "spaces": [{"key": "room", "name": "活动室", **keys}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_space(min_minutes=45), "spaces[0]: min_minutes and max_minutes must be multiples of"),
+        (_space(min_minutes=120, max_minutes=60), "spaces[0]: min_minutes is longer than"),
+        (_space(approval="operator"), 'spaces[0]: approval = "operator" needs an operator'),
+        (_space(approval="anyone"), "spaces[0].approval: Input should be 'none', 'organizer'"),
+        (_space(audience="compound:zz"), "spaces: space 'room': unknown audience 'compound:zz'"),
+        (_space(audience="building:a/9"), "spaces: space 'room': unknown audience 'building:a/9'"),
+        (_space(audience="role:king"), "spaces: space 'room': unknown audience 'role:king'"),
+        (_space(hours={"mon": "21:00-09:00"}), "spaces[0].hours: mon: the closing time must come"),
+        (_space(hours={"mon": "9-5"}), "spaces[0].hours.mon: String should match pattern"),
+        (_space(key="Room 1"), "spaces[0].key: String should match pattern"),
+        (_space(price=-1), "spaces[0].price: Input should be greater than or equal to 0"),
+        (_space(slot_minutes=0), "spaces[0].slot_minutes: Input should be greater than or equal"),
+        (_space(colour="red"), "spaces[0].colour: unknown key"),
+        ({"community": ONE_COMPOUND, "spaces": [{"key": "room"}]}, "spaces[0].name: missing"),
+        (
+            {"community": ONE_COMPOUND, "spaces": [{"key": "r", "name": "A"}] * 2},
+            "spaces: duplicate space key 'r'",
+        ),
+    ],
+)
+def test_bad_spaces_name_the_space_and_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_good_space_loads_with_its_rules() -> None:
+    config = parse_config(_space(audience="building:a/1", quota_hours=3, hours={"sun": "closed"}))
+    rules = config.spaces[0].rules()
+    assert rules.quota_minutes == 180 and rules.hours[6] is None and rules.hours[0] is not None
+
+
+@pytest.mark.parametrize(
+    ("space", "expected"),
+    [
+        ("min_minutes = 45\n", "spaces[0]: min_minutes and max_minutes must be multiples"),
+        ('audience = "compound:zz"\n', "spaces: space 'room': unknown audience 'compound:zz'"),
+        ('approval = "operator"\n', 'spaces[0]: approval = "operator" needs an operator'),
+    ],
+)
+def test_check_config_names_a_bad_space_in_one_line(
+    tmp_path: Path, space: str, expected: str
+) -> None:
+    body = '[bot]\ntoken = "1:x"\n' + COMPOUND_TOML + '[[spaces]]\nkey = "room"\nname = "R"\n'
+    (tmp_path / "bad.toml").write_text(body + space, encoding="utf-8")
+    result = _linli("check-config", "-c", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from linli.core.community import Building, Community, Compound, Role, building_id
 from linli.core.members import SUPPORTED_LOCALES, Verification
@@ -529,11 +537,14 @@ class Config(Section):
             return {**data, "community": {}}
         return data
 
-    @model_validator(mode="after")
-    def _spaces_known(self) -> Config:
-        _require_unique([s.key for s in self.spaces], "space key")
-        compounds = {c.id: c for c in self.community.compounds}
-        for space in self.spaces:
+    @field_validator("spaces")
+    @classmethod
+    def _spaces_known(cls, spaces: list[SpaceSection], info: ValidationInfo) -> list[SpaceSection]:
+        """Keys unique; each audience a node of this community or a role."""
+        _require_unique([s.key for s in spaces], "space key")
+        community = info.data.get("community")
+        compounds = {c.id: c for c in community.compounds} if community is not None else {}
+        for space in spaces:
             kind, _, target = space.audience.partition(":")
             known = (
                 space.audience == "community"
@@ -543,8 +554,11 @@ class Config(Section):
                     and target.partition("/")[2] in compounds[target.partition("/")[0]].buildings)
             )  # fmt: skip
             if not known:
-                raise ValueError(f"space {space.key!r}: unknown audience {space.audience!r}")
-        return self
+                raise ValueError(
+                    f"space {space.key!r}: unknown audience {space.audience!r} (community,"
+                    " compound:<id>, building:<compound>/<building> or role:<role> of this file)"
+                )
+        return spaces
 
     @property
     def tz(self) -> ZoneInfo:

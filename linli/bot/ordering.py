@@ -13,6 +13,7 @@ already safe, because every rule that compares (seats, stock, votes) runs inside
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable
 from typing import Any
 
@@ -23,6 +24,16 @@ from telegram.ext import BaseUpdateProcessor
 # more would only queue behind the one core Python runs on (bench/: 8 and 16 alike).
 CONCURRENT_UPDATES = 16
 ADMITTED = 1024  # updates admitted at once, most of them waiting for their sender's turn
+
+
+_LIVE: weakref.WeakSet[PerSenderUpdateProcessor] = weakref.WeakSet()
+
+
+def in_progress() -> int:
+    """Updates being handled (or waiting for their turn) in this process right now: the demo
+    waits for none before it calls the bot quiet (a handler may think for a while, e.g.
+    drawing a picture, without calling Telegram)."""
+    return sum(p.updates_in_progress for p in _LIVE)
 
 
 def ordering_key(update: object) -> tuple[str, int] | None:
@@ -39,7 +50,7 @@ def ordering_key(update: object) -> tuple[str, int] | None:
 class PerSenderUpdateProcessor(BaseUpdateProcessor):
     """At most `running` updates at once, each sender's in arrival order."""
 
-    __slots__ = ("_lanes", "_running")
+    __slots__ = ("_lanes", "_running", "updates_in_progress")
 
     def __init__(self, running: int = CONCURRENT_UPDATES) -> None:
         # PTB's own limit is taken first, in arrival order (its semaphore is first come,
@@ -49,8 +60,17 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(running)
         # A lock per sender with updates in progress or waiting, and how many hold or wait.
         self._lanes: dict[tuple[str, int], tuple[asyncio.Lock, int]] = {}
+        self.updates_in_progress = 0
+        _LIVE.add(self)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.updates_in_progress += 1
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            self.updates_in_progress -= 1
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = ordering_key(update)
         if key is None:
             async with self._running:

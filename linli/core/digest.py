@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from linli.core.points import week_start_at
+from linli.core.spaces import SpaceWeek
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_EVENTS_LISTED = 10  # the message lists this many events and polls, then "and N more"
@@ -120,6 +121,7 @@ class Digest:
     fund_balance: int = 0  # its balance when the digest is made
     stories: tuple[str, ...] = ()  # titles of the stories posted this week (recognition)
     honours: tuple[str, ...] = ()  # titles of the selections closed this week
+    spaces: tuple[SpaceWeek, ...] = ()  # one line per shared space
 
     @property
     def hazard_totals(self) -> HazardLine:
@@ -167,6 +169,7 @@ class Digest:
             or self.fund_out
             or self.stories
             or self.honours
+            or any(s.booked_minutes or s.no_shows or s.emergency_minutes for s in self.spaces)
         )
 
 
@@ -177,6 +180,11 @@ def order_hazards(lines: Iterable[HazardLine], configured: Sequence[str]) -> tup
     return tuple(
         sorted(active, key=lambda h: (position.get(h.category, len(position)), h.category))
     )
+
+
+def hours_text(minutes: int) -> str:
+    """Minutes as hours for a digest line: "3", "1.5" (one decimal only when needed)."""
+    return str(minutes // 60) if minutes % 60 == 0 else f"{minutes / 60:.1f}"
 
 
 def number_width(*values: int) -> int:

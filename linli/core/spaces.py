@@ -324,8 +324,11 @@ def initial_status(space: Space, *, staff: bool) -> Status:
     return Status.CONFIRMED if staff or space.approval is Approval.NONE else Status.PENDING
 
 
-def new_booking_code() -> str:
-    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+def new_booking_code(attempt: int = 0) -> str:
+    """B- and 4 characters (923,521 codes); a crowded space of codes (10 misses) grows to 5,
+    then 6, so a busy community's millionth booking still gets one."""
+    length = 4 + min(2, attempt // 10)
+    return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def new_door_code() -> str:
@@ -333,7 +336,12 @@ def new_door_code() -> str:
 
 
 def normalize_code(raw: str) -> str | None:
-    """A booking code ("b-4k7q", "4K7Q") as B-XXXX, a door code as XXXXXX; else None."""
+    """A booking code ("b-4k7q", "4K7Q"; "B-4K7QZ" once codes grew) as B-XXXX, a door code
+    as XXXXXX; else None."""
+    spaced = re.sub(r"\s", "", raw).upper()
+    grown = spaced.removeprefix(CODE_PREFIX)
+    if spaced.startswith(CODE_PREFIX) and len(grown) in (5, 6):
+        return CODE_PREFIX + grown if all(c in CODE_ALPHABET for c in grown) else None
     text = re.sub(r"[\s\-]", "", raw).upper()
     if len(text) == 5 and text.startswith("B"):
         text = text[1:]

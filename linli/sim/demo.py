@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from linli.bot import limits
+from linli.bot import limits, ordering
 from linli.bot.config import Config, parse_config
 from linli.bot.runner import serve
 from linli.sim.core import SentMessage, SimError, Simulator
@@ -375,14 +375,16 @@ class Demo:
 
 
 async def settle(sim: Simulator, deadline: float = SETTLE_LIMIT_SECONDS) -> None:
-    """Wait until the bot has fetched every update and gone quiet (bounded)."""
+    """Wait until the bot has fetched and handled every update and gone quiet (bounded)."""
     give_up = time.monotonic() + deadline
     quiet_since = time.monotonic()
     calls = len(sim.calls)
     while time.monotonic() < give_up:
         await asyncio.sleep(0.03)
-        # (a message the bot's rate limiter holds back for a moment is still to come)
-        if len(sim.calls) != calls or sim.pending_updates() or limits.holding():
+        # (a message the bot's rate limiter holds back for a moment is still to come, and
+        # an update still being handled may be thinking, e.g. drawing a picture)
+        busy = sim.pending_updates() or limits.holding() or ordering.in_progress()
+        if len(sim.calls) != calls or busy:
             calls = len(sim.calls)
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= QUIET_SECONDS:

@@ -12,6 +12,7 @@ from linli.storage import fund as fund_db
 from linli.storage import honours as honours_db
 from linli.storage import points as points_db
 from linli.storage import polls as polls_db
+from linli.storage import spaces as spaces_db
 from linli.storage.db import Database, Tx
 
 # --- The figures ------------------------------------------------------------------------
@@ -122,6 +123,7 @@ async def weekly_digest(db: Database, week: DigestWeek, categories: Sequence[str
         fund_balance=fund_balance,
         stories=tuple(s.title for s in await honours_db.stories_posted(db, start, end)),
         honours=tuple(s.title for s in await honours_db.selections_closed(db, start, end)),
+        spaces=tuple(await spaces_db.space_weeks(db, start, end, week.first_day)),
     )
 
 

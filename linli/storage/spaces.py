@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from linli.core.clock import from_iso, to_iso
@@ -370,13 +370,13 @@ async def _insert(
     tx: Tx, space_id: int, member_id: int, household: str, slot: Slot, purpose: str,
     status: Status, price: int, key: str, series_id: int | None, now: datetime,
 ) -> int:  # fmt: skip
-    for _ in range(30):
+    for attempt in range(30):
         try:
             return await tx.execute(
                 "INSERT INTO space_bookings (code, space_id, member_id, household, starts_at,"
                 " ends_at, purpose, status, price, series_id, key, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (new_booking_code(), space_id, member_id, household, to_iso(slot.start),
+                (new_booking_code(attempt), space_id, member_id, household, to_iso(slot.start),
                  to_iso(slot.end), purpose, status.value, price, series_id, key, to_iso(now)),
             )  # fmt: skip
         except sqlite3.IntegrityError as exc:
@@ -597,11 +597,14 @@ async def switch_on(
     ends_at: datetime | None, actor_id: int, now: datetime, tz: ZoneInfo,
 ) -> list[Switched]:  # fmt: skip
     """Each space to emergency use from `starts_at`: every booking overlapping the window is
-    cancelled (points back) in the same transaction, audited."""
+    cancelled (points back) in the same transaction, audited. A space already in emergency
+    use in that window is left as it is (a command sent twice switches once)."""
     out = []
     far = ends_at or now + timedelta(days=3650)
     async with db.transaction() as tx:
         for space in spaces:
+            if await emergencies(tx, space.id, starts_at, far):
+                continue
             emergency_id = await tx.execute(
                 "INSERT INTO space_emergencies (space_id, use, reason, starts_at, ends_at,"
                 " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -716,9 +719,9 @@ async def export_bookings(
     return headers, [list(r) for r in rows]
 
 
-async def space_weeks(db: Database, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[SpaceWeek]:
-    """Per active space over [lo, hi): hours booked (used or held), occupancy of its opening
-    hours, no-shows and emergency hours."""
+async def space_weeks(db: Database, lo: datetime, hi: datetime, first_day: date) -> list[SpaceWeek]:
+    """Per active space over [lo, hi) (local days from `first_day`): hours booked (held or
+    used; not no-shows), occupancy of its opening hours, no-shows and emergency hours."""
     db = db.offloaded()
     out = []
     for space in await list_spaces(db):
@@ -733,7 +736,7 @@ async def space_weeks(db: Database, lo: datetime, hi: datetime, tz: ZoneInfo) ->
         no_shows = sum(1 for r in rows if r[2] == "no_show")
         urgent = sum(clipped_minutes(e.starts_at, e.until, lo, hi)
                      for e in await emergencies(db, space.id, lo, hi))  # fmt: skip
-        first_day = lo.astimezone(tz).date()
+        days = round((hi - lo).total_seconds() / 86400)
         out.append(SpaceWeek(space.key, space.name, space.name_en, booked,
-                             open_minutes(space.rules, first_day), no_shows, urgent))  # fmt: skip
+                             open_minutes(space.rules, first_day, days), no_shows, urgent))  # fmt: skip
     return out

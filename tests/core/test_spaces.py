@@ -26,6 +26,7 @@ from linli.core.spaces import (
     check_quota,
     decide_booking,
     lengths_at,
+    new_booking_code,
     normalize_code,
     overlaps,
     parse_edit,
@@ -154,6 +155,11 @@ def test_codes_rules_and_drafts_round_trip() -> None:
     assert normalize_code("b-4k7q") == "B-4K7Q"
     assert normalize_code("abcdef") == "ABCDEF"
     assert normalize_code("B-40I0") is None
+    # Codes grow when the 4-character space is crowded; a door code stays 6 without "B-".
+    assert normalize_code("b-4k7qz") == "B-4K7QZ" and normalize_code("B-4K7QZ2") == "B-4K7QZ2"
+    assert normalize_code("b4k7qz") == "B4K7QZ"  # typed without the dash: a door code
+    assert normalize_code("B-4K7Q0") is None
+    assert [len(new_booking_code(a)) for a in (0, 9, 10, 20, 29)] == [6, 6, 7, 8, 8]
     assert rules_from_data(rules_to_data(RULES)) == RULES
     draft = BookingDraft(1, local(27, 19), 120, "舞蹈队排练", weeks=3)
     assert BookingDraft.from_data(draft.to_data()) == draft

@@ -46,6 +46,7 @@ async def test_the_tour_plays_through() -> None:
     assert "🌳 树洞 T-0001" in out and "请记下查询码" in out  # tree hole
     assert "💬 pop-up to 李阿姨: ✅ 投票成功" in out  # what the phone shows after a tap
     assert "余额：¥60.00" in out and "物业外包保洁十一月" in out  # the fund's open books
+    assert "✅ 预约成功：阅览室" in out and "预约码：B-" in out  # a space booked
     assert "steps played" in out
 
 

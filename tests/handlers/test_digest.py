@@ -16,8 +16,11 @@ from linli.bot.config import HazardsSection
 from linli.bot.jobs.digest import _charset, _drawable, digest_text, find_cjk_font, render_chart
 from linli.bot.render import Renderer
 from linli.core.digest import Digest, EventLine, HazardLine, PollLine, week_before
+from linli.core.spaces import Slot
 from linli.sim.core import SentMessage
 from linli.sim.harness import Harness
+from linli.storage import members as members_db
+from linli.storage import spaces as spaces_db
 from tests.conftest import MakeHarness
 from tests.support.digest_week import DUE, seed_week
 
@@ -207,3 +210,43 @@ def font_manager_path() -> str:
     from matplotlib import font_manager
 
     return str(font_manager.findfont("DejaVu Sans"))
+
+
+async def test_the_digest_has_a_line_per_space(make_harness: MakeHarness) -> None:
+    for locale, lines in (
+        ("zh-CN", ("阅览室：预约 2 小时 · 占用率 2% · 未到 1 次",
+                   "党群服务中心活动室：预约 0 小时 · 占用率 0% · 未到 0 次 · 应急使用 5 小时")),
+        ("en", ("Reading room: 2 h booked · 2% occupied · 1 no-show",
+                "Activity room, Party-Masses Service Centre: 0 h booked · 0% occupied · 0 no-shows"
+                " · 5 h emergency use")),
+    ):  # fmt: skip
+        h = await make_harness({"community": {"default_locale": locale}})
+        await seed_spaces_week(h)
+        h.clock.set(DUE)
+        await h.tick()  # the spaces' tick releases the no-show first, then the digest
+        text = digests(h)[0].content
+        assert all(line in text for line in lines), text
+        assert "本周很平静" not in text
+
+
+async def seed_spaces_week(h: Harness) -> None:
+    """In week 48 (23-29 Nov): the reading room used 2 h, one no-show; the activity room a
+    shelter for 5 h."""
+    await h.tick()  # the scheduler creates the config's spaces
+    reading = await spaces_db.get_space_by_key(h.db, "reading")
+    activity = await spaces_db.get_space_by_key(h.db, "activity")
+    assert reading is not None and activity is not None
+    member = await members_db.ensure_member(h.db, 2001, "王芳", None, h.clock())
+    await members_db.set_home(h.db, member.id, "heyuan/1", "101", h.clock())
+    tz, community = h.config.tz, h.services.community
+    for day, token in ((27, "used"), (28, "missed")):
+        await spaces_db.book(h.db, space_id=reading.id, member=member,
+                             slot=Slot(datetime(2026, 11, day, 10, tzinfo=tz), 120 if day == 27 else 60),
+                             purpose="看书", key=token, now=h.clock(), tz=tz, community=community,
+                             staff=True)  # fmt: skip
+    used = await spaces_db.get_booking_by_key(h.db, "used")
+    assert used is not None
+    await spaces_db.check_in(h.db, used.id, member.id, used.starts_at)
+    await spaces_db.switch_on(h.db, [activity], "shelter", "寒潮",
+                              datetime(2026, 11, 28, 9, tzinfo=tz),
+                              datetime(2026, 11, 28, 14, tzinfo=tz), member.id, h.clock(), tz)  # fmt: skip

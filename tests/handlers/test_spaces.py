@@ -31,8 +31,9 @@ async def test_a_resident_books_by_buttons_and_an_organizer_approves(harness: Ha
     await h.press(wang, "🏠 党群服务中心活动室")
     week = h.last(wang)
     assert week is not None and "请选日期" in week.content
-    assert "周五 11/27" in week.labels and "周一 11/30" not in week.labels  # closed on Mondays
-    await h.press(wang, "周五 11/27")
+    assert week.labels[:3] == ["今天 11/26", "明天 11/27", "周六 11/28"]
+    assert "周一 11/30" not in week.labels  # closed on Mondays
+    await h.press(wang, "明天 11/27")
     await h.press(wang, "19:00")
     assert "用多长时间" in h.last_text(wang)
     assert h.buttons(wang) == ["1 小时", "1 小时30 分钟", "2 小时"]  # 21:00 closes
@@ -58,7 +59,8 @@ async def test_double_tap_books_once_and_a_forged_operator_button_changes_nothin
     bob, bob_id = await resident(h, 2002, "Bob", lang="en", building="lihu/A", points=20)
     await h.send(bob, "/spaces")
     await h.press(bob, "🏠 Reading room")
-    await h.press(bob, "Fri 11/27")
+    assert h.buttons(bob)[:3] == ["Today 11/26", "Tomorrow 11/27", "Sat 11/28"]
+    await h.press(bob, "Tomorrow 11/27")
     await h.press(bob, "10:00")
     await h.press(bob, "1 h")
     await h.send(bob, "reading club")
@@ -133,6 +135,11 @@ async def test_emergency_switch_cancels_tells_and_reopens_once_across_a_restart(
     assert not any("cancelled" in t for t in h.texts(bob))  # after the window: kept
     assert "党群服务中心活动室 现转为临时避难点" in h.last_text(group)
     assert "至 2026年11月28日 09:00" in h.last_text(group)
+    # Sent again (a retry): refused, nothing switched or told twice.
+    await h.send(org, "/emergency activity shelter until=2026-11-28T09:00 寒潮来袭，开放避寒")
+    assert "已处于应急使用中，无需重复切换" in h.last_text(org)
+    assert sum("现转为" in t for t in h.texts(group)) == 1
+    assert await h.db.scalar("SELECT COUNT(*) FROM space_emergencies") == 1
     # New bookings in the window are refused.
     await h.callback(wang, f"sp:ln:{room.id}:202611271400:60")
     assert h.alerts(wang)[-1].text == "该时段空间处于应急使用。"

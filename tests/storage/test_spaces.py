@@ -173,3 +173,22 @@ async def test_series_books_each_free_week_and_lists_the_taken_one(db: Database)
     )  # fmt: skip
     assert len(result.booked) == 2 and [r.reason for _, r in result.refused] == ["taken"]
     assert a.id != staff.id
+
+
+async def test_the_digest_figures_per_space(db: Database) -> None:
+    a, b = await resident(db, 1, "101"), await resident(db, 2, "102")
+    used = await book(db, a, "room", local(26, 13), 120, "1")
+    await spaces_db.check_in(db, used.booking.id, a.id, local(26, 13))
+    missed = await book(db, b, "room", local(27, 10), 60, "2")
+    await spaces_db.release_no_shows(db, local(27, 11), {missed.booking.space_id: 15})
+    await book(db, b, "room", local(30, 10), 60, "3")  # the next week: not counted
+    paid = await spaces_db.get_space_by_key(db, "paid")
+    assert paid is not None
+    await spaces_db.switch_on(db, [paid], "shelter", "寒潮", local(28, 9), local(28, 14), a.id,
+                              NOW, SH)  # fmt: skip
+    lo, hi = local(23, 0), local(30, 0)
+    room, shelter = await spaces_db.space_weeks(db, lo, hi, lo.date())
+    assert (room.key, room.booked_minutes, room.no_shows, room.emergency_minutes) == (
+        "room", 120, 1, 0)  # fmt: skip
+    assert room.open_minutes == 7 * 12 * 60 and room.occupancy_pct == 2
+    assert (shelter.key, shelter.booked_minutes, shelter.emergency_minutes) == ("paid", 0, 300)

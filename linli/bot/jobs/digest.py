@@ -42,6 +42,7 @@ from linli.core.digest import (
     Digest,
     DigestWeek,
     due_week,
+    hours_text,
     number_width,
     parse_time,
     weekday_number,
@@ -182,6 +183,13 @@ def digest_text(services: Services, locale: str, digest: Digest) -> str:
         fund_balance=digest.fund_balance,
         stories=digest.stories,
         honours=digest.honours,
+        spaces=[
+            {"name": s.name_en if locale == "en" and s.name_en else s.name,
+             "booked": hours_text(s.booked_minutes), "pct": s.occupancy_pct,
+             "no_shows": s.no_shows, "emergency": hours_text(s.emergency_minutes),
+             "urgent": s.emergency_minutes > 0}
+            for s in digest.spaces
+        ],
     )  # fmt: skip
 
 

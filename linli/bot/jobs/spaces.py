@@ -15,6 +15,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from linli.bot.common import chat_of, locale_of, text
 from linli.bot.context import LinliContext
 from linli.bot.jobs.tick import Tick
+from linli.bot.views import spaces as views
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
 from linli.storage import spaces as spaces_db
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 async def send_reminders(context: LinliContext) -> None:
     """A private reminder before each confirmed booking, once."""
+    await views.ensure_spaces(context)  # the config's spaces exist from the first tick on
     services = context.services
     spaces = {s.id: s for s in await spaces_db.list_spaces(services.db, active_only=False)}
     longest = max((s.rules.reminder_minutes for s in spaces.values()), default=0)

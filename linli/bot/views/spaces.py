@@ -16,8 +16,10 @@ from linli.bot import charts
 from linli.bot.buttons import button, pack
 from linli.bot.common import keyboard, label, post
 from linli.bot.context import LinliContext, Services
+from linli.core.members import Audience
 from linli.core.spaces import Booking, Cell, Space, WeekGrid
 from linli.storage import groups as groups_db
+from linli.storage import spaces as spaces_db
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,28 @@ class Door:
     space_id: int
 
 
+_SEEDED = "spaces_seeded"
+
+
+async def ensure_spaces(context: LinliContext) -> None:
+    """Create the config's spaces once per process (new keys only; chat edits are kept)."""
+    data = context.application.bot_data
+    if data.get(_SEEDED):
+        return
+    services = context.services
+    seeds = [
+        spaces_db.SeedSpace(
+            key=s.key, name=s.name, name_en=s.name_en, place=s.place, kind=s.kind,
+            capacity=s.capacity, rules=s.rules(),
+            audience=Audience.decode(s.audience if ":" in s.audience else f"{s.audience}:"),
+            approval=s.approval_kind, price=s.price, operator_telegram_id=s.operator,
+        )
+        for s in services.config.spaces
+    ]  # fmt: skip
+    await spaces_db.seed_spaces(services.db, seeds, services.now())
+    data[_SEEDED] = True
+
+
 def day_text(day: date) -> str:
     return day.strftime(_DAY)
 
@@ -150,12 +174,19 @@ def list_markup(context: LinliContext, locale: str, spaces: list[Space]) -> Inli
     return keyboard([[(f"🏠 {s.title(locale)}", pack(Open(s.id)))] for s in spaces])
 
 
-def days_markup(
-    context: LinliContext, locale: str, space: Space, days: list[date], *, staff: bool
-) -> InlineKeyboardMarkup:
+def day_label(context: LinliContext, locale: str, day: date, today: date) -> str:
+    """ "明天 11/27" for tomorrow (and 今天 for today), else "周五 11/28"."""
     names = label(context, locale, "spaces.weekdays").split(",")
+    near = {0: "spaces.today", 1: "spaces.tomorrow"}.get((day - today).days)
+    name = label(context, locale, near) if near else names[day.weekday()]
+    return f"{name} {day.month}/{day.day}"
+
+
+def days_markup(
+    context: LinliContext, locale: str, space: Space, days: list[date], today: date, *, staff: bool
+) -> InlineKeyboardMarkup:
     buttons = [
-        (f"{names[d.weekday()]} {d.month}/{d.day}", pack(Day(space.id, day_text(d)))) for d in days
+        (day_label(context, locale, d, today), pack(Day(space.id, day_text(d)))) for d in days
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     if staff:

@@ -95,7 +95,7 @@ async def on_open(update: Update, context: LinliContext, actor: Actor, pressed: 
     days = [today + timedelta(days=i) for i in range(min(7, space.rules.window_days + 1))]
     days = [d for d in days if space.rules.hours_on(d) is not None]
     staff = views.is_staff(space, actor.member.id, actor.is_organizer)
-    markup = views.days_markup(context, actor.locale, space, days, staff=staff)
+    markup = views.days_markup(context, actor.locale, space, days, today, staff=staff)
     caption = text(context, actor.locale, "spaces/week", space=space)
     await answer(update, context, actor.locale)
     png = await views.week_png(services, actor.locale, space, grid)
@@ -125,7 +125,9 @@ async def on_day(update: Update, context: LinliContext, actor: Actor, pressed: v
     staff = views.is_staff(space, actor.member.id, actor.is_organizer)
     starts = day_starts(space, day, facts, services.now(), tz, staff=staff)
     if not starts:
-        await refuse(update, context, actor.locale, Refused("day_full"), FEATURE)
+        closed = space.rules.hours_on(day) is None
+        refused = Refused("closed", {"hours": ""}) if closed else Refused("day_full")
+        await refuse(update, context, actor.locale, refused, FEATURE)
         return
     await answer(update, context, actor.locale)
     await reply(update, context, actor.locale, "spaces/pick_start",

@@ -44,6 +44,11 @@ async def _switch_on(update: Update, context: LinliContext, actor_id: int, chose
     switched = await spaces_db.switch_on(services.db, chosen, switch.use, switch.reason, start,
                                          switch.ends_at, actor_id, services.now(),
                                          services.config.tz)  # fmt: skip
+    if not switched:
+        await refuse(update, context, locale, Refused("emergency_already"), FEATURE)
+        return
+    # The organizer hears first; the notices follow (each once, through the outbox).
+    await reply(update, context, locale, "spaces/emergency_done", switched=switched)
     for item in switched:
         for cancelled in item.cancelled:
             member = await members_db.get_member(services.db, cancelled.booking.member_id or 0)
@@ -52,7 +57,6 @@ async def _switch_on(update: Update, context: LinliContext, actor_id: int, chose
                              emergency=item.emergency, refunded=cancelled.refunded)  # fmt: skip
         await views.post_to_audience(context, item.space, "spaces/emergency_notice",
                                      emergency=item.emergency)  # fmt: skip
-    await reply(update, context, locale, "spaces/emergency_done", switched=switched)
 
 
 async def _switch_off(update: Update, context: LinliContext, actor_id: int, chosen: list,  # type: ignore[type-arg]

@@ -144,7 +144,8 @@ async def on_spaceseries(update: Update, context: LinliContext) -> None:
     await ensure_spaces(context)
     space = await spaces_db.get_space_by_key(services.db, args[0]) if args else None
     if space is None or not views.is_staff(space, actor.member.id, actor.is_organizer):
-        await refuse(update, context, actor.locale, Refused("series_usage"), FEATURE)
+        refused = Refused("series_usage" if space is None else "not_staff")
+        await refuse(update, context, actor.locale, refused, FEATURE)
         return
     parsed = _series_args(args[1:], tz)
     if isinstance(parsed, Refused):

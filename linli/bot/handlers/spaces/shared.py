@@ -1,4 +1,4 @@
-"""What the spaces handlers share: the router, the spaces seeded once, telling staff."""
+"""What the spaces handlers share: the router, telling staff and bookers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from linli.bot.buttons import Router
 from linli.bot.common import Actor, chat_of, locale_of, notify, post, refuse
 from linli.bot.context import LinliContext
 from linli.bot.views import spaces as views
-from linli.core.members import Audience
 from linli.core.outcomes import Refused
 from linli.core.spaces import Approval, Booking, Space
 from linli.storage import members as members_db
@@ -18,33 +17,7 @@ from linli.storage import spaces as spaces_db
 
 FEATURE = "spaces"
 ROUTER = Router(views.F)
-_SEEDED = "spaces_seeded"
-
-
-async def ensure_spaces(context: LinliContext) -> None:
-    """Create the config's spaces once per process (new keys only; chat edits are kept)."""
-    data = context.application.bot_data
-    if data.get(_SEEDED):
-        return
-    services = context.services
-    seeds = [
-        spaces_db.SeedSpace(
-            key=s.key,
-            name=s.name,
-            name_en=s.name_en,
-            place=s.place,
-            kind=s.kind,
-            capacity=s.capacity,
-            rules=s.rules(),
-            audience=Audience.decode(s.audience if ":" in s.audience else f"{s.audience}:"),
-            approval=s.approval_kind,
-            price=s.price,
-            operator_telegram_id=s.operator,
-        )
-        for s in services.config.spaces
-    ]
-    await spaces_db.seed_spaces(services.db, seeds, services.now())
-    data[_SEEDED] = True
+ensure_spaces = views.ensure_spaces
 
 
 async def staff_space(
