@@ -8,6 +8,7 @@ from linli.core.clock import from_iso, to_iso
 from linli.core.community import Role
 from linli.core.members import Member, new_referral_code
 from linli.core.points import EarnRules
+from linli.storage import directory as directory_db
 from linli.storage import points as points_db
 from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
@@ -264,6 +265,7 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
             "SELECT household_id FROM members WHERE id = ?", (member_id,)
         )
         await points_db.move_household_scores(tx, member_id, old_household, None)
+        await directory_db.forget_member(tx, member_id)
         await tx.execute("DELETE FROM member_roles WHERE member_id = ?", (member_id,))
         await tx.execute(
             "UPDATE members SET telegram_id = NULL, name = '', username = NULL, locale = NULL,"
