@@ -192,7 +192,7 @@ class OfferDraft:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "step": self.step.value,
+            "offer_step": self.step.value,
             "category": self.category,
             "title": self.title,
             "description": self.description,
@@ -205,7 +205,7 @@ class OfferDraft:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> OfferDraft:
         payment, visibility = data.get("payment"), data.get("visibility")
-        step = str(data.get("step", OfferStep.CATEGORY.value))
+        step = str(data.get("offer_step", OfferStep.CATEGORY.value))
         return cls(
             step=OfferStep(step) if step in OfferStep._value2member_map_ else OfferStep.CATEGORY,
             category=str(data.get("category", "")),
@@ -259,6 +259,29 @@ class OfferDraft:
             and self.visibility is not None
             and not isinstance(check_price(self.payment, self.price), Refused)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class NeedDraft:
+    """A request for help being written: category -> text -> when."""
+
+    category: str
+    text: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        return {"category": self.category, "text": self.text}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> NeedDraft:
+        return cls(category=str(data.get("category", "")), text=str(data.get("text", "")))
+
+    def answer(self, raw: str) -> NeedDraft | tuple[str, str] | Refused:
+        """The text (then ask when), or when: (text, when) ready to post."""
+        if not self.text:
+            text = clean_text(raw, TEXT_MAX, what="need", multiline=True)
+            return text if isinstance(text, Refused) else replace(self, text=text)
+        when = clean_text(raw, WHEN_MAX, what="when")
+        return when if isinstance(when, Refused) else (self.text, when)
 
 
 # --- Who sees what --------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def test_the_offer_draft_walks_its_steps_and_round_trips() -> None:
     assert isinstance(done, OfferDraft)
     done = done.with_visibility(Visibility.BUILDING)
     assert done.complete and OfferDraft.from_data(done.to_data()) == done
-    assert OfferDraft.from_data({"step": "nonsense", "payment": "x"}) == OfferDraft()
+    assert OfferDraft.from_data({"offer_step": "nonsense", "payment": "x"}) == OfferDraft()
 
 
 def test_who_may_request_an_offer() -> None:
