@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from linli.bot import exports_cli
+from linli.bot import directory_cli, exports_cli
 from linli.bot.config import TOKEN_ENV, ConfigError, load_config, require_token
 from linli.bot.runner import serve
 from linli.sim import demo
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     exports_cli.add_subcommands(sub)
+    directory_cli.add_subcommands(sub)
     return parser
 
 
