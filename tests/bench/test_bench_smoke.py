@@ -44,6 +44,8 @@ async def test_every_row_of_the_table_has_a_number(tmp_path: Path) -> None:
         "/points:",
         "/fund:",
         "fund monthly report:",
+        "/nearby:",
+        "/services:",
         "event sign-up",
         "database size on disk",
         "messages/s",
