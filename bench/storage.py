@@ -19,7 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from bench import datagen, fund, spaces
+from bench import datagen, directory, fund, spaces
 from bench.community import building_ids, config
 from bench.table import Plan, Row
 from linli.bot.context import Services
@@ -205,6 +205,7 @@ async def run(plan: Plan) -> list[Row]:
         )
     rows.extend(await fund.rows(plan))  # the fund's ledger, on databases of its own
     rows.extend(await spaces.rows(plan))  # space bookings, likewise; and the week picture
+    rows.extend(await directory.rows(plan))  # places and offers, on databases of their own
     if "event sign-up + cancel" not in timings["small"]:
         rows.append(Row(M, "event sign-up + cancel", None, note="n/a (feature missing)"))
     rows.append(

@@ -34,6 +34,7 @@ from linli.bot.common import stale_button
 from linli.bot.context import LinliApp, LinliContext, Services
 from linli.bot.handlers import (
     broadcasts,
+    directory,
     events,
     exports,
     fund,
@@ -83,6 +84,7 @@ FEATURES = (
     fund,
     honours,  # /honours, /story
     poster,
+    directory,  # /services, /offer, /need, /nearby, /stations, /org; a location with no flow
     help,  # /help lists every feature's commands, so it reads them all
 )
 
@@ -93,6 +95,8 @@ START_LINKS = {
     "report": deeplinks.DeepLink(deeplinks.without_arg(hazards.start_report), joined_only=True),
     "treehole": deeplinks.DeepLink(deeplinks.without_arg(treehole.start_treehole)),
     "space": deeplinks.DeepLink(spaces.checkin_from_link, joined_only=True),  # a door's QR
+    # Not a /start payload: what a rider sees right after joining (the nearest station).
+    deeplinks.JOINED_RIDER: deeplinks.DeepLink(directory.rider_joined),
 }
 
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from linli.bot import exports_cli, poster_cli
+from linli.bot import directory_cli, exports_cli, poster_cli
 from linli.bot.config import TOKEN_ENV, ConfigError, load_config, require_token
 from linli.bot.runner import serve
 from linli.sim import demo
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     exports_cli.add_subcommands(sub)
     poster_cli.add_subcommand(sub)
+    directory_cli.add_subcommands(sub)
     return parser
 
 

@@ -94,6 +94,8 @@ class CompoundSection(Section):
     buildings: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1)
     ]
+    # Where each building stands, [lat, lon] by building name (the directory's distances).
+    locations: dict[str, list[float]] = Field(default_factory=dict)
 
     @field_validator("buildings")
     @classmethod
@@ -103,6 +105,19 @@ class CompoundSection(Section):
             if "/" in name:
                 raise ValueError(f"building {name!r} may not contain '/'")
         return value
+
+    @model_validator(mode="after")
+    def _known_locations(self) -> CompoundSection:
+        for name, where in self.locations.items():
+            if name not in self.buildings:
+                raise ValueError(f"locations: unknown building {name!r}")
+            if len(where) != 2 or not (-90 <= where[0] <= 90 and -180 <= where[1] <= 180):
+                raise ValueError(f"locations.{name}: expected [lat, lon], e.g. [39.1252, 117.1950]")
+        return self
+
+    def location(self, name: str) -> tuple[float | None, float | None]:
+        where = self.locations.get(name)
+        return (where[0], where[1]) if where else (None, None)
 
 
 _COMPOUNDS_HINT = "a [[community.compounds]] table with id, name and buildings"
@@ -509,6 +524,89 @@ class SpaceSection(Section):
         return Approval(self.approval)
 
 
+class DirectoryCategory(Section):
+    """A kind of neighbours' service or of place, with its names in both languages."""
+
+    key: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+    zh: Annotated[str, Field(min_length=1, max_length=32)]
+    en: Annotated[str, Field(min_length=1, max_length=48)]
+
+
+def _cats(*triples: tuple[str, str, str]) -> list[DirectoryCategory]:
+    return [DirectoryCategory(key=k, zh=zh, en=en) for k, zh, en in triples]
+
+
+def _default_service_categories() -> list[DirectoryCategory]:
+    return _cats(
+        ("repairs", "维修", "Repairs"), ("electrical", "水电", "Electrical"),
+        ("tutoring", "辅导", "Tutoring"), ("haircut", "理发", "Haircuts"),
+        ("elder", "陪伴老人", "Elder company"), ("childcare", "看护儿童", "Child care"),
+        ("health", "健康", "Health"), ("advice", "法律/理财咨询", "Legal, financial advice"),
+        ("computer", "电脑手机", "Computer help"), ("other", "其他", "Other"),
+    )  # fmt: skip
+
+
+def _default_place_categories() -> list[DirectoryCategory]:
+    return _cats(
+        ("grocery", "菜店超市", "Grocery"), ("pharmacy", "药店", "Pharmacy"),
+        ("clinic", "诊所", "Clinic"), ("barber", "理发店", "Barber"), ("bank", "银行", "Bank"),
+        ("school", "学校", "School"), ("lockers", "快递柜", "Parcel lockers"),
+        ("repair", "修理铺", "Repair shop"), ("toilet", "公厕", "Public toilet"),
+        ("canteen", "社区食堂", "Community canteen"), ("shop", "商店", "Shop"),
+        ("station", "骑手驿站", "Rider station"),
+    )  # fmt: skip
+
+
+ORG_KINDS = ("party_committee", "party_branch", "residents_committee", "owners_committee",
+             "property", "volunteer_team", "social_org")  # fmt: skip
+
+
+class OrganizationSection(Section):
+    """One of the community's organizations, in a tree by `parent`."""
+
+    key: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[a-z0-9_-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name_en: Annotated[str, Field(max_length=64)] = ""
+    kind: Literal[
+        "party_committee", "party_branch", "residents_committee", "owners_committee",
+        "property", "volunteer_team", "social_org",
+    ]  # fmt: skip
+    parent: Annotated[str, Field(max_length=24)] = ""
+    leader: Annotated[str, Field(max_length=64)] = ""
+    contact: Annotated[str, Field(max_length=100)] = ""
+    group_link: Annotated[str, Field(max_length=200, pattern=r"^(|https://t\.me/\S+)$")] = ""
+    leader_id: Annotated[int, Field(ge=1)] | None = (
+        None  # the leader's Telegram id (approves joins)
+    )
+
+
+class DirectorySection(Section):
+    """Neighbours' services, the life circle, rider stations, organizations (directory)."""
+
+    service_categories: Annotated[list[DirectoryCategory], Field(min_length=1, max_length=30)] = (
+        Field(default_factory=_default_service_categories)
+    )
+    place_categories: Annotated[list[DirectoryCategory], Field(min_length=1, max_length=30)] = (
+        Field(default_factory=_default_place_categories)
+    )
+    approve_offers: bool = False
+    offers_per_day: Annotated[int, Field(ge=0, le=100)] = 3
+    requests_per_day: Annotated[int, Field(ge=0, le=100)] = 5
+    asks_per_day: Annotated[int, Field(ge=0, le=100)] = 10
+    organizations: list[OrganizationSection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> DirectorySection:
+        _require_unique([c.key for c in self.service_categories], "service category")
+        _require_unique([c.key for c in self.place_categories], "place category")
+        _require_unique([o.key for o in self.organizations], "organization key")
+        keys = {o.key for o in self.organizations}
+        for org in self.organizations:
+            if org.parent and org.parent not in keys:
+                raise ValueError(f"organization {org.key!r}: unknown parent {org.parent!r}")
+        return self
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     storage: StorageSection = StorageSection()
@@ -525,6 +623,7 @@ class Config(Section):
     broadcasts: BroadcastsSection = BroadcastsSection()
     fund: FundSection = FundSection()
     spaces: list[SpaceSection] = Field(default_factory=list)
+    directory: DirectorySection = DirectorySection()
 
     # Where the file was read from: relative paths (the database) are taken from there.
     source: str = ""
@@ -579,7 +678,9 @@ class Config(Section):
                 Compound(
                     id=c.id,
                     name=c.name,
-                    buildings=tuple(Building(building_id(c.id, b), c.id, b) for b in c.buildings),
+                    buildings=tuple(
+                        Building(building_id(c.id, b), c.id, b, *c.location(b)) for b in c.buildings
+                    ),
                     name_en=c.name_en,
                 )
                 for c in self.community.compounds

@@ -19,6 +19,9 @@ LinkHandler = Callable[[Update, LinliContext, Actor, str], Awaitable[None]]
 Start = Callable[[Update, LinliContext, Actor], Awaitable[None]]
 
 _KEY = "linli.deep_links"
+# Not a payload anyone can send (it has a colon): the members' join hands a rider who has
+# just joined to the feature installed under this key (the directory's nearest station).
+JOINED_RIDER = "joined:rider"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,9 @@ class Building:
     id: str  # "<compound id>/<building name>", stable across config edits that keep both names
     compound_id: str
     name: str
+    # Where it stands (optional, from the config): the directory measures walks from here.
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
+import io
 import os
 import sys
 import tempfile
@@ -38,16 +40,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
 from linli.bot import limits, ordering
 from linli.bot.config import Config, parse_config
 from linli.bot.runner import serve
+from linli.core.clock import system_clock
+from linli.core.directory import check_places
 from linli.sim.core import SentMessage, SimError, Simulator
 from linli.sim.entities import Entity
 from linli.sim.harness import deep_merge, example_config_data
 from linli.sim.server import SimServer
+from linli.storage import directory as directory_db
+from linli.storage.db import Database
 
 DEMO_TOKEN = "424242:DEMO"
 BUILDING_GROUP = -1002001
@@ -114,6 +121,19 @@ def demo_config(server: SimServer, directory: Path) -> Config:
     }
     data = deep_merge(example_config_data(), overrides)
     return parse_config(data, str(directory / "config.toml"))
+
+
+async def seed_places(config: Config) -> None:
+    """The life circle's example places (sim/assets/places.csv, the import's format)."""
+    rows = list(csv.reader(io.StringIO(
+        (resources.files("linli.sim") / "assets" / "places.csv").read_text(encoding="utf-8"))))  # fmt: skip
+    categories = [c.key for c in config.directory.place_categories]
+    checked = check_places(rows[0], rows[1:], categories)
+    db = await Database.open(config.database_path)
+    try:
+        await directory_db.replace_places(db, checked.rows, system_clock())
+    finally:
+        await db.close()
 
 
 def populate(sim: Simulator) -> None:
@@ -401,6 +421,7 @@ async def _run(script: str | None, out: TextIO, color: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="linli-demo-") as directory:
         async with SimServer(sim) as server:
             config = demo_config(server, Path(directory))
+            await seed_places(config)
             bot = asyncio.create_task(serve(config, stop))
             try:
                 await _wait_started(sim, bot)

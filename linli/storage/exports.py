@@ -41,6 +41,7 @@ SOURCES: tuple[Source, ...] = (
     Source("polls", "polls", "export_polls"),
     Source("fund", "fund", "export_fund"),
     Source("bookings", "spaces", "export_bookings"),
+    Source("places", "directory", "export_places"),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in SOURCES)
 

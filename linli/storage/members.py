@@ -9,6 +9,7 @@ from linli.core.community import Role
 from linli.core.members import Member, new_referral_code
 from linli.core.points import EarnRules
 from linli.storage import accounts as accounts_db
+from linli.storage import directory as directory_db
 from linli.storage import honours as honours_db
 from linli.storage import points as points_db
 from linli.storage.accounts import TELEGRAM
@@ -279,6 +280,7 @@ async def forget(db: Database, member_id: int, now: datetime) -> None:
             "SELECT household_id FROM members WHERE id = ?", (member_id,)
         )
         await points_db.move_household_scores(tx, member_id, old_household, None)
+        await directory_db.forget_member(tx, member_id)
         await tx.execute("DELETE FROM member_roles WHERE member_id = ?", (member_id,))
         await honours_db.forget_member(tx, member_id)
         await accounts_db.delete_accounts(tx, member_id)

@@ -51,12 +51,30 @@ async def log_service(
     from_pool: bool,
     now: datetime,
 ) -> ServiceLog:
-    log_id = await db.write(
+    async with db.transaction() as tx:
+        return await log_service_in(
+            tx, giver_id=giver_id, receiver_id=receiver_id, minutes=minutes, what=what,
+            from_pool=from_pool, now=now,
+        )  # fmt: skip
+
+
+async def log_service_in(
+    tx: Tx,
+    *,
+    giver_id: int,
+    receiver_id: int,
+    minutes: int,
+    what: str,
+    from_pool: bool,
+    now: datetime,
+) -> ServiceLog:
+    """`log_service` inside the caller's transaction (the directory logs a free service so)."""
+    log_id = await tx.execute(
         "INSERT INTO timebank_logs (giver_id, receiver_id, minutes, what, from_pool, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (giver_id, receiver_id, minutes, what, int(from_pool), to_iso(now)),
     )
-    log = await get_log(db, log_id)
+    log = await get_log(tx, log_id)
     assert log is not None
     return log
 
@@ -119,40 +137,57 @@ async def confirm(
 ) -> tuple[ServiceLog, int]:
     """Move the hours and credit the giver's volunteer points, once; returns (log, points)."""
     async with db.transaction() as tx:
-        log = await get_log(tx, log_id)
-        refused = can_decide(log, actor_id, is_organizer)
-        if refused is not None:
-            raise RefusedError(refused)
-        assert log is not None
-        if not log.from_pool:
-            have = await balance_minutes(tx, log.receiver_id)
-            if not within_floor(have, log.minutes, floor_minutes):
-                raise RefusedError(
-                    Refused(
-                        "below_floor",
-                        {"balance": format_hours(have), "floor": format_hours(floor_minutes)},
-                    )
+        return await confirm_in(
+            tx, log_id, actor_id=actor_id, is_organizer=is_organizer,
+            floor_minutes=floor_minutes, rules=rules, now=now,
+        )  # fmt: skip
+
+
+async def confirm_in(
+    tx: Tx,
+    log_id: int,
+    *,
+    actor_id: int,
+    is_organizer: bool,
+    floor_minutes: int,
+    rules: EarnRules,
+    now: datetime,
+) -> tuple[ServiceLog, int]:
+    """`confirm` inside the caller's transaction; a refusal raises RefusedError."""
+    log = await get_log(tx, log_id)
+    refused = can_decide(log, actor_id, is_organizer)
+    if refused is not None:
+        raise RefusedError(refused)
+    assert log is not None
+    if not log.from_pool:
+        have = await balance_minutes(tx, log.receiver_id)
+        if not within_floor(have, log.minutes, floor_minutes):
+            raise RefusedError(
+                Refused(
+                    "below_floor",
+                    {"balance": format_hours(have), "floor": format_hours(floor_minutes)},
                 )
-        await tx.execute(
-            "UPDATE timebank_logs SET status = 'confirmed', decided_at = ?, decided_by = ?"
-            " WHERE id = ? AND status = 'pending'",
-            (to_iso(now), actor_id, log_id),
-        )
-        await _move(tx, None if log.from_pool else log.receiver_id, -log.minutes, log_id, now)
-        await _move(tx, log.giver_id, log.minutes, log_id, now)
-        points = await points_db.earn(
-            tx,
-            member_id=log.giver_id,
-            rule=Rule.VOLUNTEER_HOUR,
-            reference=log.code,
-            key=f"timebank:{log_id}",
-            rules=rules,
-            now=now,
-            amount=volunteer_points(log.minutes, rules.amount_for(Rule.VOLUNTEER_HOUR)),
-        )
-        if actor_id != log.receiver_id:
-            await audit(tx, actor_id, "timebank_confirm", f"log:{log_id}", log.what, now)
-        log = await get_log(tx, log_id)
+            )
+    await tx.execute(
+        "UPDATE timebank_logs SET status = 'confirmed', decided_at = ?, decided_by = ?"
+        " WHERE id = ? AND status = 'pending'",
+        (to_iso(now), actor_id, log_id),
+    )
+    await _move(tx, None if log.from_pool else log.receiver_id, -log.minutes, log_id, now)
+    await _move(tx, log.giver_id, log.minutes, log_id, now)
+    points = await points_db.earn(
+        tx,
+        member_id=log.giver_id,
+        rule=Rule.VOLUNTEER_HOUR,
+        reference=log.code,
+        key=f"timebank:{log_id}",
+        rules=rules,
+        now=now,
+        amount=volunteer_points(log.minutes, rules.amount_for(Rule.VOLUNTEER_HOUR)),
+    )
+    if actor_id != log.receiver_id:
+        await audit(tx, actor_id, "timebank_confirm", f"log:{log_id}", log.what, now)
+    log = await get_log(tx, log_id)
     assert log is not None
     return log, points
 

@@ -46,6 +46,8 @@ async def test_every_row_of_the_table_has_a_number(tmp_path: Path) -> None:
         "fund monthly report:",
         "space booking + cancel:",
         "space week picture:",
+        "/nearby:",
+        "/services:",
         "event sign-up",
         "database size on disk",
         "messages/s",

@@ -47,6 +47,8 @@ async def test_the_tour_plays_through() -> None:
     assert "💬 pop-up to 李阿姨: ✅ 投票成功" in out  # what the phone shows after a tap
     assert "余额：¥60.00" in out and "物业外包保洁十一月" in out  # the fund's open books
     assert "✅ 预约成功：阅览室" in out and "预约码：B-" in out  # a space booked
+    assert "已发布：S-0001" in out and "水管小修 · 和苑小区 1号楼" in out  # an offer, found
+    assert "一刻钟便民生活圈" in out and "和苑骑手驿站" in out  # /nearby and its picture
     assert "steps played" in out
 
 

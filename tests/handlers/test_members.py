@@ -199,7 +199,8 @@ async def test_rider_deep_link_needs_no_household(harness: Harness) -> None:
     await h.press(rider, "中文")
     assert "隐私说明" in h.last_text(rider)
     await h.press(rider, "✅ 同意")
-    assert "移动网格员" in h.last_text(rider)
+    # The joined card, then the directory's pointer to the nearest rider station.
+    assert "移动网格员" in h.texts(rider)[-2] and "驿站" in h.last_text(rider)
     member = await members_db.get_member_by_telegram(h.db, 6001)
     assert member is not None and member.household_id is None and "mobile_reporter" in member.roles
 

@@ -284,6 +284,8 @@ async def on_accept(
                                  staff=join.staff, first_time=first_time))  # fmt: skip
     if verification_asked(member, mode, first_time):
         await _ask_for_verification(context, member)
+    if join.rider and (pointer := deeplinks.find(context, deeplinks.JOINED_RIDER)) is not None:
+        await pointer.run(update, context, actor, "")
 
 
 async def _join(context: LinliContext, actor: Actor, join: JoinDraft) -> tuple[Member, bool]:
