@@ -62,8 +62,8 @@ async def _database(plan: Plan, places: int, offers: int) -> Path:
         buildings = community.building_ids()
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO members (id, telegram_id, name, referral_code, created_at)"
-                " VALUES (1, 1, 'p', 'bench', ?)",
+                "INSERT INTO members (id, name, referral_code, created_at)"
+                " VALUES (1, 'p', 'bench', ?)",
                 (now.isoformat(),),
             )
             await tx.executemany(
