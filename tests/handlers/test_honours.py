@@ -13,6 +13,7 @@ from linli.sim.core import SimGroup, SimUser
 from linli.sim.harness import Harness
 from linli.storage import digest as digest_db
 from linli.storage import groups as groups_db
+from linli.storage import members as members_db
 from linli.storage import points as points_db
 from tests.support.points import organizer, resident
 
@@ -96,8 +97,9 @@ async def test_a_selection_from_nomination_to_the_honours_roll_across_restarts(
 
 
 async def _member_id(h: Harness, user: SimUser) -> int:
-    value = await h.db.scalar("SELECT id FROM members WHERE telegram_id = ?", (user.id,))
-    return int(value)
+    member = await members_db.get_member_by_telegram(h.db, user.id)
+    assert member is not None
+    return member.id
 
 
 async def test_bad_nominations_are_refused_in_english_and_change_nothing(harness: Harness) -> None:
