@@ -76,3 +76,32 @@ def test_core_knows_members_by_their_own_id_only() -> None:
             if "telegram" in name.lower():
                 offences.append(f"{path.relative_to(ROOT)}: {name}")
     assert offences == []
+
+
+def test_the_import_contracts_hold() -> None:
+    """The layers, core's and storage's freedom, features' independence and the simulator's
+    place, as declared in pyproject.toml ([tool.importlinter]); the report says what broke."""
+    from importlinter.cli import lint_imports
+
+    assert (
+        lint_imports(
+            config_filename=str(ROOT.parent / "pyproject.toml"), no_cache=True, no_logo=True
+        )
+        == 0
+    )
+
+
+def test_no_import_cycles() -> None:
+    """No module reaches itself through its imports, counting imports inside functions (so a
+    late import cannot hide a cycle)."""
+    import grimp
+
+    graph = grimp.build_graph("linli")
+    cycles = set()
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            chain = graph.find_shortest_chain(importer=imported, imported=module)
+            if chain is not None:
+                cycles.add(" -> ".join((module, *chain)))
+    assert len(graph.modules) > 100
+    assert sorted(cycles) == []
