@@ -172,74 +172,53 @@ async def on_back(update: Update, context: LinliContext, actor: Actor, pressed: 
     await edit_card(update, text(context, actor.locale, "shop/dismissed"))
 
 
+async def _organizer(update: Update, context: LinliContext) -> Actor | None:
+    """The acting organizer; anyone else is told it is for organizers (None)."""
+    actor = await load_actor(update, context)
+    if actor is not None and not actor.is_organizer:
+        await refuse(update, context, actor.locale, Refused("organizers_only"), "shop")
+        return None
+    return actor
+
+
 async def on_pickup(update: Update, context: LinliContext) -> None:
     """/pickup [code] (organizers): the held orders, or one order's card with its buttons."""
-    actor = await load_actor(update, context)
-    if actor is None:
-        return
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), "shop")
+    if (actor := await _organizer(update, context)) is None:
         return
     db = context.services.db
     if not context.args:
-        orders = await shop_db.held_orders(db, limit=30)
-        await reply(
-            update,
-            context,
-            actor.locale,
-            "shop/held_orders",
-            orders=orders,
-            total=await shop_db.count_held(db),
-        )
+        await reply(update, context, actor.locale, "shop/held_orders",
+                    orders=await shop_db.held_orders(db, limit=30), total=await shop_db.count_held(db))  # fmt: skip
         return
     code = normalise_code(" ".join(context.args))
     order = await shop_db.get_order_by_code(db, code) if code else None
     if order is None:
-        await refuse(
-            update,
-            context,
-            actor.locale,
-            Refused("unknown_order", {"code": context.args[0][:20]}),
-            "shop",
-        )
+        unknown = Refused("unknown_order", {"code": context.args[0][:20]})
+        await refuse(update, context, actor.locale, unknown, "shop")
         return
-    member = await members_db.get_member(db, order.member_id)
     await reply(update, context, actor.locale, "shop/order_card", views.order_markup(context, actor.locale, order, organizer=True),
-                order=order, by_me=False, member=member)  # fmt: skip
+                order=order, by_me=False, member=await members_db.get_member(db, order.member_id))  # fmt: skip
 
 
 async def on_shopadmin(update: Update, context: LinliContext) -> None:
     """/shopadmin [action key ...] (organizers): list every item, or change one."""
-    actor = await load_actor(update, context)
-    if actor is None:
-        return
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), "shop")
+    if (actor := await _organizer(update, context)) is None:
         return
     await ensure_catalogue(context)
-    services = context.services
-    if context.args:
-        edit_ = parse_admin(list(context.args))
-        try:
-            if isinstance(edit_, Refused):
-                raise RefusedError(edit_)
-            item = await shop_db.apply_edit(services.db, edit_, actor.member.id, services.now())
-        except RefusedError as exc:
-            await refuse(update, context, actor.locale, exc.refused, "shop")
-            return
-        await reply(
-            update, context, actor.locale, "shop/item_saved", item=item, action=edit_.action
-        )
+    db = context.services.db
+    if not context.args:
+        await reply(update, context, actor.locale, "shop/admin",
+                    items=await shop_db.list_items(db, active_only=False), held=await shop_db.count_held(db))  # fmt: skip
         return
-    items = await shop_db.list_items(services.db, active_only=False)
-    await reply(
-        update,
-        context,
-        actor.locale,
-        "shop/admin",
-        items=items,
-        held=await shop_db.count_held(services.db),
-    )
+    edit_ = parse_admin(list(context.args))
+    try:
+        if isinstance(edit_, Refused):
+            raise RefusedError(edit_)
+        item = await shop_db.apply_edit(db, edit_, actor.member.id, context.services.now())
+    except RefusedError as exc:
+        await refuse(update, context, actor.locale, exc.refused, "shop")
+        return
+    await reply(update, context, actor.locale, "shop/item_saved", item=item, action=edit_.action)
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
