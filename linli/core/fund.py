@@ -382,17 +382,6 @@ def may_vote(rnd: Round, member: Member, community: Community, now: datetime) ->
     return None
 
 
-def picks_of(mask: int, count: int) -> tuple[int, ...] | None:
-    """The positions a ballot's bit mask picks, or None if it names a project not there."""
-    if mask < 0 or mask >= 1 << count:
-        return None
-    return tuple(i for i in range(count) if mask >> i & 1)
-
-
-def encode_box(counts: Mapping[int, int]) -> dict[str, int]:
-    return {str(k): v for k, v in sorted(counts.items())}
-
-
 @dataclass(frozen=True, slots=True)
 class RoundDraft:
     title: str

@@ -221,13 +221,6 @@ def may_vote(
     return None
 
 
-def picks_of(mask: int, count: int) -> tuple[int, ...] | None:
-    """The ballot positions a bit mask ticks, or None if it names a position not there."""
-    if mask < 0 or mask >= 1 << count:
-        return None
-    return tuple(i for i in range(count) if mask >> i & 1)
-
-
 def check_picks(selection: Selection, picked: Sequence[Candidate]) -> Refused | None:
     if not picked:
         return Refused("ballot_empty")

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from linli.core.ballots import picks_of
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community
 from linli.core.fund import (
@@ -51,13 +52,13 @@ from linli.core.fund import (
     last_months,
     may_vote,
     month_of,
-    picks_of,
     split,
     yuan,
 )
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.proposals import ProposalStatus
+from linli.storage import ballot_boxes
 from linli.storage import proposals as proposals_db
 from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
@@ -609,6 +610,9 @@ async def review_project(
     return updated
 
 
+_BOX = ballot_boxes.Box("fund_ballot_boxes", "round_id")
+
+
 async def has_voted(db: Database | Tx, round_id: int, member: Member) -> bool:
     return bool(
         await db.scalar(
@@ -616,10 +620,6 @@ async def has_voted(db: Database | Tx, round_id: int, member: Member) -> bool:
             (round_id, ballot_key(member)),
         )
     )
-
-
-def _decode_box(text: str | None) -> dict[str, int]:
-    return {} if text is None else {str(k): int(v) for k, v in json.loads(text).items()}
 
 
 async def cast_ballot(
@@ -648,26 +648,14 @@ async def cast_ballot(
             (round_id, ballot_key(member), None if rnd.secret else member.id,
              member.household_id, None if rnd.secret else json.dumps(ids)),
         )  # fmt: skip
-        box = _decode_box(
-            await tx.scalar("SELECT counts FROM fund_ballot_boxes WHERE round_id = ?", (round_id,))
-        )
-        for project_id in ids:
-            box[str(project_id)] = box.get(str(project_id), 0) + 1
-        await tx.execute(
-            "INSERT INTO fund_ballot_boxes (round_id, counts) VALUES (?, ?)"
-            " ON CONFLICT (round_id) DO UPDATE SET counts = excluded.counts",
-            (round_id, json.dumps(box, sort_keys=True, separators=(",", ":"))),
-        )
+        await ballot_boxes.drop_in(tx, _BOX, round_id, ids)
     if rnd.secret:
         await db.checkpoint()  # no older box left in the WAL (see the module doc)
     return rnd, chosen
 
 
 async def counts(db: Database | Tx, round_id: int) -> dict[int, int]:
-    box = _decode_box(
-        await db.scalar("SELECT counts FROM fund_ballot_boxes WHERE round_id = ?", (round_id,))
-    )
-    return {int(k): v for k, v in box.items()}
+    return await ballot_boxes.counts_by_id(db, _BOX, round_id)
 
 
 async def turnout(db: Database | Tx, round_id: int) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from linli.core.ballots import picks_of
 from linli.core.clock import from_iso, to_iso
 from linli.core.community import Community
 from linli.core.honours import (
@@ -36,11 +37,11 @@ from linli.core.honours import (
     check_shortlist,
     choose_winners,
     may_vote,
-    picks_of,
 )
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused, RefusedError
 from linli.core.points import EarnRules, Rule
+from linli.storage import ballot_boxes
 from linli.storage import points as points_db
 from linli.storage.audit import audit
 from linli.storage.db import Database, Row, Tx
@@ -295,6 +296,9 @@ async def ballot_candidates(db: Database | Tx, selection_id: int) -> list[Candid
 # --- Ballots ----------------------------------------------------------------------------------
 
 
+_BOX = ballot_boxes.Box("honours_ballot_boxes", "selection_id")
+
+
 async def has_voted(db: Database | Tx, selection_id: int, member: Member) -> bool:
     return bool(
         await db.scalar(
@@ -302,10 +306,6 @@ async def has_voted(db: Database | Tx, selection_id: int, member: Member) -> boo
             (selection_id, ballot_key(member)),
         )
     )
-
-
-def _decode_box(text: str | None) -> dict[str, int]:
-    return {} if text is None else {str(k): int(v) for k, v in json.loads(text).items()}
 
 
 async def cast_ballot(
@@ -334,30 +334,14 @@ async def cast_ballot(
             (selection_id, ballot_key(member), None if selection.secret else member.id,
              None if selection.secret else json.dumps(ids)),
         )  # fmt: skip
-        box = _decode_box(
-            await tx.scalar(
-                "SELECT counts FROM honours_ballot_boxes WHERE selection_id = ?", (selection_id,)
-            )
-        )
-        for candidate_id in ids:
-            box[str(candidate_id)] = box.get(str(candidate_id), 0) + 1
-        await tx.execute(
-            "INSERT INTO honours_ballot_boxes (selection_id, counts) VALUES (?, ?)"
-            " ON CONFLICT (selection_id) DO UPDATE SET counts = excluded.counts",
-            (selection_id, json.dumps(box, sort_keys=True, separators=(",", ":"))),
-        )
+        await ballot_boxes.drop_in(tx, _BOX, selection_id, ids)
     if selection.secret:
         await db.checkpoint()  # no older box left in the WAL (see the module doc)
     return selection, chosen
 
 
 async def counts(db: Database | Tx, selection_id: int) -> dict[int, int]:
-    box = _decode_box(
-        await db.scalar(
-            "SELECT counts FROM honours_ballot_boxes WHERE selection_id = ?", (selection_id,)
-        )
-    )
-    return {int(k): v for k, v in box.items()}
+    return await ballot_boxes.counts_by_id(db, _BOX, selection_id)
 
 
 async def turnout(db: Database | Tx, selection_id: int) -> int:

@@ -39,6 +39,7 @@ from linli.core.polls import (
     tally,
     voter_key,
 )
+from linli.storage import ballot_boxes
 from linli.storage import members as members_db
 from linli.storage import proposals as proposals_db
 from linli.storage.audit import audit
@@ -51,15 +52,6 @@ def encode_choice(choice: Sequence[int]) -> str:
 
 def decode_choice(text: str) -> Choice:
     return tuple(int(part) for part in text.split(",") if part)
-
-
-def encode_box(counts: dict[str, int]) -> str:
-    """A ballot box as stored: the same ballots give the same text, whatever their order."""
-    return json.dumps(counts, sort_keys=True, separators=(",", ":"))
-
-
-def decode_box(text: str | None) -> dict[str, int]:
-    return {} if text is None else {str(k): int(v) for k, v in json.loads(text).items()}
 
 
 def poll_from_row(row: Row) -> Poll:
@@ -253,16 +245,11 @@ async def cast_vote(
     return VoteResult(poll, outcome)
 
 
+_BOX = ballot_boxes.Box("poll_ballot_boxes", "poll_id", "ballots")
+
+
 async def _drop_in_box(tx: Tx, poll_id: int, encoded: str) -> None:
-    box = decode_box(
-        await tx.scalar("SELECT ballots FROM poll_ballot_boxes WHERE poll_id = ?", (poll_id,))
-    )
-    box[encoded] = box.get(encoded, 0) + 1
-    await tx.execute(
-        "INSERT INTO poll_ballot_boxes (poll_id, ballots) VALUES (?, ?)"
-        " ON CONFLICT (poll_id) DO UPDATE SET ballots = excluded.ballots",
-        (poll_id, encode_box(box)),
-    )
+    await ballot_boxes.drop_in(tx, _BOX, poll_id, [encoded])
 
 
 async def seal(db: Database) -> bool:
@@ -293,9 +280,7 @@ async def my_vote(db: Database | Tx, poll: Poll, member: Member) -> ExistingVote
 async def ballots(db: Database | Tx, poll: Poll) -> list[Choice]:
     """Every ballot's choice (a secret poll's in the box's order: by choice)."""
     if poll.settings.secret:
-        box = decode_box(
-            await db.scalar("SELECT ballots FROM poll_ballot_boxes WHERE poll_id = ?", (poll.id,))
-        )
+        box = await ballot_boxes.read(db, _BOX, poll.id)
         return [decode_choice(text) for text, n in sorted(box.items()) for _ in range(n)]
     rows = await db.fetchall("SELECT choice FROM poll_votes WHERE poll_id = ?", (poll.id,))
     return [decode_choice(r["choice"]) for r in rows]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linli.core.ballots import picks_of
 from linli.core.community import NodeKind
 from linli.core.fund import (
     AMOUNT_MAX,
@@ -17,7 +18,6 @@ from linli.core.fund import (
     allocate,
     parse_amount,
     parse_round,
-    picks_of,
     report_due,
     split,
     yuan,

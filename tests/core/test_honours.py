@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linli.core.ballots import picks_of
 from linli.core.community import NodeKind
 from linli.core.honours import (
     Candidate,
@@ -26,7 +27,6 @@ from linli.core.honours import (
     nominee_ref,
     parse_selection,
     parse_story,
-    picks_of,
 )
 from linli.core.members import Audience, Member
 from linli.core.outcomes import Refused

@@ -16,6 +16,7 @@ from linli.core.community import NodeKind
 from linli.core.members import Audience
 from linli.core.outcomes import Refused
 from linli.core.polls import Poll, PollKind, PollStatus, QuorumBasis, Recorded
+from linli.storage import ballot_boxes
 from linli.storage import members as members_db
 from linli.storage import polls as polls_db
 from linli.storage.db import Database
@@ -175,7 +176,7 @@ async def test_secret_ballot_cannot_be_linked_to_the_voter(db: Database, tmp_pat
     stored_a = await _secret_store(tmp_path, "a.sqlite3", forward)
     stored_b = await _secret_store(tmp_path, "b.sqlite3", forward[::-1])
     assert stored_a == stored_b and len(stored_a) == 1
-    assert list(polls_db.decode_box(stored_a[0]).items()) == [(r, 1) for r in ranks]
+    assert list(ballot_boxes.decode_box(stored_a[0]).items()) == [(r, 1) for r in ranks]
     # 4. The tally is still right, and a secret vote cannot be changed (we could not find it).
     poll = await publish(db, secret=True)
     a = await resident(db, 1)
