@@ -7,6 +7,7 @@ from linli.core.members import Audience
 from linli.core.proposals import ProposalStatus
 from linli.sim.core import SimUser
 from linli.sim.harness import Harness
+from linli.storage import drafts as drafts_db
 from linli.storage import proposals as proposals_db
 from tests.handlers.test_polls import org
 from tests.support.polls import bound_group, neighbour
@@ -157,3 +158,20 @@ async def test_a_ready_proposal_is_announced_by_the_scheduler_if_the_notice_was_
     notices = len(h.texts(ORGANIZERS))
     await h.tick()
     assert len(h.texts(ORGANIZERS)) == notices
+
+
+async def test_an_organizer_who_never_opened_the_private_chat_is_told_and_nothing_starts(
+    make_harness: object,
+) -> None:
+    h: Harness = await make_harness({"polls": {"cosign_threshold": 1}})  # type: ignore[operator]
+    wang, _ = await neighbour(h, 2001, "王芳")
+    li, _ = await neighbour(h, 2002, "李强")
+    group = await bound_group(h, GROUP, "和苑1号楼", NodeKind.BUILDING, "heyuan/1", [wang, li])
+    await propose(h, wang)
+    await h.press(li, "✍️ 附议（0/1）", group)
+    o = h.organizer  # never /started: the bot may not write to them privately
+    for button in ("🗳 发起表决", "✖ 不予采纳"):
+        await h.press(o, button, ORGANIZERS)
+        assert "私聊" in h.alerts(o)[-1].text  # open the private chat first
+        assert await drafts_db.get_draft(h.db, o.id) is None  # no flow left waiting
+    assert (await proposals_db.get_proposal(h.db, 1)).status is ProposalStatus.READY  # type: ignore[union-attr]

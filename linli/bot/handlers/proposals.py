@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import flows
+from linli.bot import flows, outbox
 from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
 from linli.bot.common import (
@@ -235,10 +235,11 @@ async def on_decline(
 
 
 async def _ask_reason(context: LinliContext, actor: Actor, proposal: Proposal) -> None:
+    body = text(context, actor.locale, "proposals/ask_reason", proposal=proposal)
+    with outbox.sending_now():  # whether it arrives decides what the organizer is told
+        await context.bot.send_message(actor.user.id, body)
     data = DeclineDraft(proposal.id).to_data()
     await flows.start_flow(context, actor.user.id, DECLINE_FLOW, "reason", **data)
-    body = text(context, actor.locale, "proposals/ask_reason", proposal=proposal)
-    await context.bot.send_message(actor.user.id, body)
 
 
 async def _decide(

@@ -19,7 +19,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
-from linli.bot import flows
+from linli.bot import flows, outbox
 from linli.bot.buttons import button, pack
 from linli.bot.common import Actor, keyboard, label, scope_names, text
 from linli.bot.context import LinliContext
@@ -470,9 +470,12 @@ async def start_from_proposal(context: LinliContext, actor: Actor, proposal: Pro
         audience=proposal.audience,
         proposal_id=proposal.id,
     )
-    await flows.start_flow(context, actor.user.id, FLOW, "closing", **setup.to_data())
     body, markup = setup_question(context, actor.locale, setup, "closing")
-    await context.bot.send_message(actor.user.id, body, reply_markup=markup)
+    # Whether it arrives decides what the organizer is told, so it goes out at once, and
+    # the flow starts only once it has (outbox.py: a send after a write is recorded).
+    with outbox.sending_now():
+        await context.bot.send_message(actor.user.id, body, reply_markup=markup)
+    await flows.start_flow(context, actor.user.id, FLOW, "closing", **setup.to_data())
 
 
 # --- Posting to groups (cards, results, outcome statements) ----------------------------------
