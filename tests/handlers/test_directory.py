@@ -3,7 +3,7 @@ into the time bank exactly once; requests; /nearby at a fixed clock; stations; /
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from linli.core.directory import PlaceRow, WeeklyHours, parse_day_hours
 from linli.sim.harness import Harness
@@ -214,3 +214,57 @@ def test_an_introduction_link_opens_a_chat_by_username_or_by_id() -> None:
     assert contact_link(42, "wang") == "https://t.me/wang"
     assert contact_link(42, None) == "tg://user?id=42"
     assert contact_link(None, None) is None
+
+
+async def introduced(h: Harness, *, en: bool = False) -> tuple[object, object]:
+    """A provider's free offer asked for and accepted: the two are introduced."""
+    li, _ = await resident(h, 2001, "Li" if en else "李师傅", lang="en" if en else "zh-hans")
+    wang, _ = await resident(h, 2002, "Wang" if en else "王芳", building="heyuan/2",
+                             lang="en" if en else "zh-hans")  # fmt: skip
+    await post_offer(h, li, en=en)
+    await h.send(wang, "/services repairs")
+    await h.press(wang, "🙋 Request S-0001" if en else "🙋 申请 S-0001")
+    await h.press(li, "✅ Accept" if en else "✅ 接受")
+    return li, wang
+
+
+async def test_did_it_happen_is_asked_once_a_day_later_across_restarts(harness: Harness) -> None:
+    h = harness
+    start = h.clock()
+    li, wang = await introduced(h)
+    h.clock.now = start + timedelta(hours=23)
+    await h.tick()
+    assert not any("服务完成了吗" in t for t in h.texts(wang))
+    h.clock.now = start + timedelta(hours=25)
+    await h.tick()
+    assert "昨天已为您介绍 水管小修 的提供者。服务完成了吗？" in h.last_text(wang)
+    assert "✅ 已完成 · 1.0 小时" in h.buttons(wang)
+    await h.tick()
+    await h.restart()
+    await h.tick()
+    assert len([t for t in h.texts(wang) if "服务完成了吗" in t]) == 1
+    assert not any("服务完成了吗" in t for t in h.texts(li))
+    await h.press(wang, "✅ 已完成 · 1.0 小时")  # the follow-up's own button confirms, once
+    assert "1 小时无偿服务已记入时间银行（T-0001）" in h.last_text(wang)
+    assert await h.db.scalar("SELECT COUNT(*) FROM timebank_logs") == 1
+
+
+async def test_in_english_an_answered_introduction_is_not_followed_up(harness: Harness) -> None:
+    h = harness
+    start = h.clock()
+    li, wang = await introduced(h, en=True)
+    h.clock.now = start + timedelta(hours=25)
+    await h.tick()
+    assert "Yesterday you were introduced for <b>Small plumbing</b>. Did it happen?" in (
+        h.last(wang).html or ""  # type: ignore[union-attr]
+    )
+    await h.press(wang, "✖ It didn't happen")
+    # A second introduction answered at once: never asked about.
+    await h.send(wang, "/services repairs")
+    await h.press(wang, "🙋 Request S-0001")
+    await h.press(li, "✅ Accept")
+    await h.press(wang, "✅ Happened · 1.0 h")
+    h.clock.now = start + timedelta(hours=60)
+    sent = await h.tick()
+    assert not [m for m in sent if m.chat_id in (wang.id, li.id)]  # type: ignore[attr-defined]
+    assert await h.db.scalar("SELECT COUNT(*) FROM directory_followups") == 1
