@@ -586,6 +586,15 @@ def nearby(
     ]
 
 
+def can_keep(place: Place | None, account: int, is_organizer: bool) -> Refused | None:
+    """Only a station's own keeper (or an organizer) changes its details."""
+    if place is None or not place.is_station:
+        return Refused("unknown_station")
+    if not is_organizer and place.keeper_account != account:
+        return Refused("not_keeper")
+    return None
+
+
 class KeeperField(StrEnum):
     """What a station's keeper may change besides its facilities (nothing else)."""
 

@@ -34,6 +34,7 @@ from linli.core.directory import (
     can_answer,
     can_choose,
     can_confirm,
+    can_keep,
     can_offer_help,
     can_request,
     can_thank,
@@ -666,10 +667,10 @@ async def set_station_details(
     """A station's keeper (or an organizer) changes its facilities, hours or note; nothing else."""
     async with db.transaction() as tx:
         place = await get_place(tx, place_id)
-        if place is None or not place.is_station:
-            raise RefusedError(Refused("unknown_station"))
-        if not organizer and place.keeper_account != keeper_account:
-            raise RefusedError(Refused("not_keeper"))
+        refused = can_keep(place, keeper_account, organizer)
+        if refused is not None:
+            raise RefusedError(refused)
+        assert place is not None
         await tx.execute(
             "UPDATE directory_places SET facilities = ?, note = ?, hours = ?, updated_at = ?"
             " WHERE id = ?",

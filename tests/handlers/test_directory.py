@@ -268,3 +268,64 @@ async def test_in_english_an_answered_introduction_is_not_followed_up(harness: H
     sent = await h.tick()
     assert not [m for m in sent if m.chat_id in (wang.id, li.id)]  # type: ignore[attr-defined]
     assert await h.db.scalar("SELECT COUNT(*) FROM directory_followups") == 1
+
+
+async def test_a_keeper_changes_hours_and_note_of_their_station_only(harness: Harness) -> None:
+    h = harness
+    await seed_places(h)  # station 4 kept by 2020
+    keeper, _ = await resident(h, 2020, "骑手小刘")
+    await h.send(keeper, "/stations")
+    assert "🕘 每天 24h" in h.last_text(keeper) and "📝 无备注" in h.last_text(keeper)
+    await h.press(keeper, "🕘 修改开放时间")
+    await h.send(keeper, "8点到晚上")
+    assert "“8点到晚上”不是开放时间" in h.last_text(keeper)
+    await h.send(keeper, "08:00-20:00;08:00-20:00")
+    assert "从周一起七段" in h.last_text(keeper) and "2 段" in h.last_text(keeper)
+    await h.send(keeper, "08:00-20:00")
+    assert "✅ 已保存。" in h.last_text(keeper) and "🕘 每天 08:00-20:00" in h.last_text(keeper)
+    await h.press(keeper, "📝 修改备注")
+    await h.photo(keeper)  # no text at all
+    assert "请用文字发送备注。" in h.last_text(keeper)
+    await h.send(keeper, "n" * 201)
+    assert "备注太长了：最多 200 个字" in h.last_text(keeper)
+    await h.send(keeper, "免费热水，可借充电宝")
+    assert "📝 免费热水，可借充电宝" in h.last_text(keeper)
+    place = await dir_db.get_place(h.db, 4)
+    assert place is not None and place.note == "免费热水，可借充电宝"
+    assert place.hours.text(6) == "08:00-20:00" and place.name == "和苑骑手驿站"
+    # Someone else's forged buttons: refused, nothing changes, no flow starts.
+    other, _ = await resident(h, 2021, "别人")
+    await h.send(other, "/stations")
+    for forged in ("dr:ke:4:hours", "dr:ke:4:note", "dr:ke:1:note", "dr:fc:4:toilet"):
+        await h.callback(other, forged)
+        assert "只有驿站管理员" in (h.alerts(other)[-1].text or "") or "驿站已不存在" in (
+            h.alerts(other)[-1].text or ""
+        )
+    await h.send(other, "09:00-10:00")  # no flow: this is no station's hours
+    assert await dir_db.get_place(h.db, 4) == place
+    pharmacy = await dir_db.get_place(h.db, 1)
+    await h.callback(keeper, "dr:ke:1:note")  # a keeper has no rights over other places
+    assert "该驿站已不存在" in (h.alerts(keeper)[-1].text or "")
+    assert await dir_db.get_place(h.db, 1) == pharmacy
+
+
+async def test_in_english_a_keeper_sets_hours_per_weekday(harness: Harness) -> None:
+    h = harness
+    await seed_places(h)
+    keeper, _ = await resident(h, 2020, "Liu", lang="en")
+    await h.send(keeper, "/stations")
+    assert "🕘 daily 24h" in h.last_text(keeper) and "📝 no note" in h.last_text(keeper)
+    await h.press(keeper, "🕘 Change hours")
+    assert "one line for every day" in h.last_text(keeper)
+    await h.photo(keeper)
+    assert "Please send the opening hours as text." in h.last_text(keeper)
+    await h.send(
+        keeper, "08:00-20:00;08:00-20:00;08:00-20:00;08:00-20:00;08:00-22:00;closed;closed"
+    )
+    card = h.last_text(keeper)
+    assert "✅ Saved." in card and "Fri 08:00-22:00; Sat closed; Sun closed" in card
+    await h.press(keeper, "📝 Change note")
+    await h.photo(keeper)
+    assert "Please send the note as text." in h.last_text(keeper)
+    await h.send(keeper, "Hot water, free")
+    assert "📝 Hot water, free" in h.last_text(keeper)
