@@ -329,3 +329,57 @@ async def test_in_english_a_keeper_sets_hours_per_weekday(harness: Harness) -> N
     assert "Please send the note as text." in h.last_text(keeper)
     await h.send(keeper, "Hot water, free")
     assert "📝 Hot water, free" in h.last_text(keeper)
+
+
+EMPTY_EN = {
+    "title": "Please send the title as text.",
+    "description": "Please send the description as text.",
+    "available": "Please send your available times as text.",
+    "need": "Please send what you need as text.",
+    "when": "Please send the time you need it as text.",
+    "reason": "Please send the reason as text.",
+    "comment": "Please send your comment as text.",
+    "price": "Please send the price as text.",
+    "note": "Please send the note as text.",
+    "hours": "Please send the opening hours as text.",
+}
+
+
+def test_every_field_named_in_a_refusal_reads_naturally_in_both_languages() -> None:
+    import re
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from linli.bot.render import Renderer
+
+    sources = [Path("linli/core/directory.py"), *Path("linli/bot/handlers/directory").glob("*.py")]
+    named = {m for p in sources for m in re.findall(r'what(?:="|": ")([a-z_]+)"', p.read_text())}
+    assert named == set(EMPTY_EN)  # a new field gets its words here and in both templates
+    renderer = Renderer(ZoneInfo("Asia/Shanghai"))
+    for what, expected in EMPTY_EN.items():
+        detail = {"what": what, "max": 60, "got": 61}
+        assert renderer.render("en", "directory/refused", reason="empty", detail=detail) == expected
+        too_long = renderer.render("en", "directory/refused", reason="too_long", detail=detail)
+        assert too_long.startswith(f"Too long: {expected[12:-9]} may be at most 60 characters.")
+        for reason in ("empty", "too_long"):
+            zh = renderer.render("zh-CN", "directory/refused", reason=reason, detail=detail)
+            assert not re.search("[a-z]{3,}", zh), zh  # no field key leaks into Chinese
+
+
+async def test_in_english_an_empty_answer_names_the_field_and_keeps_the_draft(
+    harness: Harness,
+) -> None:
+    h = harness
+    bob, _ = await resident(h, 2003, "Bob", lang="en")
+    await h.send(bob, "/offer")
+    await h.press(bob, "Repairs")
+    await h.send(bob, "Small plumbing")
+    await h.send(bob, "Taps, pipes")
+    await h.press(bob, "Free 无偿")
+    await h.photo(bob)
+    assert h.last_text(bob) == "Please send your available times as text."
+    await h.send(bob, "w" * 81)
+    assert "Too long: your available times may be at most 80 characters." in h.last_text(bob)
+    await h.send(bob, "weekends")
+    assert h.last_text(bob).startswith("Who may see it")
+    assert await h.db.scalar("SELECT COUNT(*) FROM directory_offers") == 0
