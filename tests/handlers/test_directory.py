@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from linli.core.directory import PlaceRow, WeeklyHours, parse_day_hours
 from linli.sim.harness import Harness
 from linli.storage import directory as dir_db
+from linli.storage import members as members_db
 from linli.storage import points as points_db
 from linli.storage import timebank as tb_db
 from tests.support.points import organizer, resident
@@ -99,6 +100,12 @@ async def test_bad_input_changes_nothing(harness: Harness) -> None:
     await h.send(li, "周末")
     await h.press(li, "本楼")
     await h.press(li, "✅ 发布")
+    post_card = h.last(li)
+    await h.callback(li, "dr:ps")  # the Post button again, from an old copy: still one offer
+    assert await h.db.scalar("SELECT COUNT(*) FROM directory_offers") == 1
+    assert "按钮已失效" in (h.alerts(li)[-1].text or "") and h.last(li) == post_card
+    await h.callback(li, "dr:py:free")  # a payment button with no draft running
+    assert "按钮已失效" in (h.alerts(li)[-1].text or "")
     await h.callback(li, "dr:rq:1")  # one's own offer
     assert "这是您自己发布的服务" in (h.alerts(li)[-1].text or "")
     await h.callback(li, "dr:rq:99:forged")
@@ -127,6 +134,14 @@ async def test_a_request_for_help_reaches_providers_and_the_chosen_helper(harnes
     await h.press(li, "🤝 我能帮忙 · Q-0001")
     await h.press(wang, "🤝 选择这位")  # the latest card: 李师傅's
     assert "李师傅" in h.last_text(wang) and "谢谢您愿意帮忙" in h.last_text(zhao)
+    # A second request the same day: providers already told today are not told again.
+    told = len([t for t in h.texts(li) if "需要帮助" in t])
+    await h.send(wang, "/need")
+    await h.press(wang, "维修")
+    await h.send(wang, "门锁坏了")
+    await h.send(wang, "明天")
+    assert "已发布：Q-0002。已通知 0 位能人" in h.last_text(wang)
+    assert len([t for t in h.texts(li) if "需要帮助" in t]) == told
 
 
 PLACES = [
@@ -383,3 +398,60 @@ async def test_in_english_an_empty_answer_names_the_field_and_keeps_the_draft(
     await h.send(bob, "weekends")
     assert h.last_text(bob).startswith("Who may see it")
     assert await h.db.scalar("SELECT COUNT(*) FROM directory_offers") == 0
+
+
+async def thank_through(h: Harness, provider: object, requester: object, code: str,
+                        comment: str, *, en: bool = False) -> None:  # fmt: skip
+    """`requester` asks for offer `code`, it is accepted and happens; a thumbs-up and a comment."""
+    await h.send(requester, "/services repairs")  # type: ignore[arg-type]
+    await h.press(requester, f"🙋 Request {code}" if en else f"🙋 申请 {code}")  # type: ignore[arg-type]
+    await h.press(provider, "✅ Accept" if en else "✅ 接受")  # type: ignore[arg-type]
+    await h.press(requester, "✅ Happened · 0.5 h" if en else "✅ 已完成 · 0.5 小时")  # type: ignore[arg-type]
+    await h.press(requester, "👍 Thanks" if en else "👍 点赞致谢")  # type: ignore[arg-type]
+    await h.send(requester, comment)  # type: ignore[arg-type]
+
+
+async def test_thanks_reach_organizers_and_put_an_offer_first(harness: Harness) -> None:
+    h = harness
+    org, _ = await organizer(h)
+    li, _ = await resident(h, 2001, "李师傅")
+    zhao, _ = await resident(h, 2005, "赵姐")  # same building as 李师傅
+    wang, _ = await resident(h, 2002, "王芳", building="heyuan/2")
+    await post_offer(h, li)
+    await post_offer(h, zhao)
+    await h.send(wang, "/services repairs")
+    assert h.last_text(wang).index("S-0001") < h.last_text(wang).index("S-0002")
+    await thank_through(h, zhao, wang, "S-0002", "修得又快又好")
+    await h.send(wang, "/services repairs")
+    listing = h.last_text(wang)
+    assert listing.index("S-0002") < listing.index("S-0001")  # the most thanked first
+    assert "修得又快又好" not in listing  # comments are not public
+    await h.send(org, "/services admin")
+    board = h.last_text(org)
+    assert "S-0002 水管小修 · 和苑小区 1号楼 · 👍 1" in board and "“修得又快又好”" in board
+    assert "S-0001" not in board
+    await h.send(wang, "/services admin")
+    assert "只有工作人员可以这样做" in h.last_text(wang)
+    await h.send(wang, "/services repairs")
+    await h.press(wang, h.buttons(wang)[1])  # ⚠️ 举报 on the first offer (S-0002)
+    assert "举报服务 S-0002" in h.last_text(ORGANIZERS_GROUP)
+    assert "👍 1" in h.last_text(ORGANIZERS_GROUP)
+
+
+async def test_in_english_organizers_read_the_thanks(harness: Harness) -> None:
+    h = harness
+    org, org_id = await organizer(h)
+    await members_db.set_locale(h.db, org_id, "en")
+    bob, _ = await resident(h, 2003, "Bob", lang="en")
+    ann, _ = await resident(h, 2004, "Ann", lang="en", building="heyuan/3")
+    await h.send(org, "/services admin")
+    assert "No thanks yet." in h.last_text(org)
+    await post_offer(h, bob, en=True)
+    await thank_through(h, bob, ann, "S-0001", "Quick & tidy", en=True)
+    await h.send(org, "/services admin")
+    board = h.last(org).html or ""  # type: ignore[union-attr]
+    assert "<b>Neighbours' thanks</b>, most thanked first" in board
+    assert "S-0001 <b>Small plumbing</b> · 和苑小区, building 1 · 👍 1" in board
+    assert "“Quick &amp; tidy”" in board
+    await h.send(ann, "/services admin")
+    assert h.last_text(ann) == "Only organizers can do that."
