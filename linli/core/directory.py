@@ -25,6 +25,7 @@ PRICE_MAX = 40
 WHEN_MAX = 80
 COMMENT_MAX = 200
 REASON_MAX = 200
+FOLLOWUP_AFTER_HOURS = 24  # "did it happen?" asked this long after an introduction, once
 
 
 class Payment(StrEnum):
@@ -512,6 +513,24 @@ def parse_day_hours(raw: str) -> tuple[Span, ...] | Refused:
     return tuple(sorted(spans))
 
 
+def parse_week_hours(raw: str) -> WeeklyHours | Refused:
+    """A week's hours as a keeper types them: one day's hours for every day ("08:00-21:00",
+    "24h"), or seven separated by ";" (Monday first, "closed" for a closed day)."""
+    text = raw.strip().replace("；", ";")
+    if not text:
+        return Refused("empty", {"what": "hours"})
+    parts = [p.strip() for p in text.split(";")] if ";" in text else [text] * 7
+    if len(parts) != 7:
+        return Refused("bad_week", {"got": len(parts)})
+    days = []
+    for part in parts:
+        parsed = parse_day_hours(part)
+        if isinstance(parsed, Refused):
+            return parsed
+        days.append(parsed)
+    return WeeklyHours(tuple(days))
+
+
 # --- Places, stations -----------------------------------------------------------------------
 
 FACILITIES = ("seats", "water", "charging", "toilet", "microwave")
@@ -565,6 +584,45 @@ def nearby(
         NearbyPlace(p, metres, p.hours.is_open(local_now) if p.hours.known else None)
         for p, metres in ordered[:limit]
     ]
+
+
+def can_keep(place: Place | None, account: int, is_organizer: bool) -> Refused | None:
+    """Only a station's own keeper (or an organizer) changes its details."""
+    if place is None or not place.is_station:
+        return Refused("unknown_station")
+    if not is_organizer and place.keeper_account != account:
+        return Refused("not_keeper")
+    return None
+
+
+class KeeperField(StrEnum):
+    """What a station's keeper may change besides its facilities (nothing else)."""
+
+    HOURS = "hours"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class KeeperEdit:
+    """A keeper's private flow: the station and the detail being changed."""
+
+    place_id: int
+    field: KeeperField
+
+    def to_data(self) -> dict[str, Any]:
+        return {"place_id": self.place_id, "field": self.field.value}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> KeeperEdit:
+        raw = str(data.get("field", ""))
+        known = raw in KeeperField._value2member_map_
+        return cls(int(data.get("place_id", 0)), KeeperField(raw) if known else KeeperField.NOTE)
+
+    def answer(self, raw: str) -> WeeklyHours | str | Refused:
+        """The new hours, or the new note (empty refused; over NOTE_MAX refused)."""
+        if self.field is KeeperField.HOURS:
+            return parse_week_hours(raw)
+        return clean_text(raw, NOTE_MAX, what="note")
 
 
 # The columns of a places spreadsheet (import and export), in order.

@@ -34,6 +34,7 @@ from linli.core.directory import (
     can_answer,
     can_choose,
     can_confirm,
+    can_keep,
     can_offer_help,
     can_request,
     can_thank,
@@ -565,6 +566,7 @@ async def due_followups(db: Database | Tx, before: datetime, limit: int = 50) ->
 
 
 async def claim_followup(db: Database, match_id: int, now: datetime) -> bool:
+    """Claimed before it is sent: a second tick or a restart finds it taken."""
     return (
         await db.write(
             "INSERT OR IGNORE INTO directory_followups (match_id, sent_at) VALUES (?, ?)",
@@ -572,6 +574,36 @@ async def claim_followup(db: Database, match_id: int, now: datetime) -> bool:
         )
         == 1
     )
+
+
+async def release_followup(db: Database, match_id: int) -> None:
+    """Given back only when the message surely did not leave."""
+    await db.write("DELETE FROM directory_followups WHERE match_id = ?", (match_id,))
+
+
+@dataclass(frozen=True, slots=True)
+class Thanked:
+    """An offer as organizers see its thanks: the count and the latest comments."""
+
+    offer: Offer
+    comments: tuple[str, ...]
+
+
+async def most_thanked(db: Database | Tx, limit: int = 10, comments: int = 3) -> list[Thanked]:
+    """Offers with thanks, most thanked first, each with its latest comments (organizers)."""
+    rows = await db.fetchall(
+        "SELECT * FROM directory_offers WHERE thanks > 0 ORDER BY thanks DESC, id LIMIT ?",
+        (limit,),
+    )
+    out = []
+    for row in rows:
+        said = await db.fetchall(
+            "SELECT comment FROM directory_matches WHERE offer_id = ? AND thanked = 1"
+            " AND comment != '' ORDER BY decided_at DESC, id DESC LIMIT ?",
+            (row["id"], comments),
+        )
+        out.append(Thanked(_offer(row), tuple(r["comment"] for r in said)))
+    return out
 
 
 # --- Places and stations --------------------------------------------------------------------
@@ -629,19 +661,22 @@ async def get_place(db: Database | Tx, place_id: int) -> Place | None:
 
 async def set_station_details(
     db: Database, place_id: int, keeper_account: int, organizer: bool, *,
-    facilities: tuple[str, ...] | None = None, note: str | None = None, now: datetime,
+    facilities: tuple[str, ...] | None = None, note: str | None = None,
+    hours: WeeklyHours | None = None, now: datetime,
 ) -> Place:  # fmt: skip
-    """A station's keeper (or an organizer) changes its facilities or note; nothing else."""
+    """A station's keeper (or an organizer) changes its facilities, hours or note; nothing else."""
     async with db.transaction() as tx:
         place = await get_place(tx, place_id)
-        if place is None or not place.is_station:
-            raise RefusedError(Refused("unknown_station"))
-        if not organizer and place.keeper_account != keeper_account:
-            raise RefusedError(Refused("not_keeper"))
+        refused = can_keep(place, keeper_account, organizer)
+        if refused is not None:
+            raise RefusedError(refused)
+        assert place is not None
         await tx.execute(
-            "UPDATE directory_places SET facilities = ?, note = ?, updated_at = ? WHERE id = ?",
+            "UPDATE directory_places SET facilities = ?, note = ?, hours = ?, updated_at = ?"
+            " WHERE id = ?",
             (",".join(facilities if facilities is not None else place.facilities),
-             note if note is not None else place.note, to_iso(now), place_id),
+             note if note is not None else place.note,
+             (hours if hours is not None else place.hours).encode(), to_iso(now), place_id),
         )  # fmt: skip
         place = await get_place(tx, place_id)
     assert place is not None

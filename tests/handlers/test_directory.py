@@ -3,11 +3,12 @@ into the time bank exactly once; requests; /nearby at a fixed clock; stations; /
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from linli.core.directory import PlaceRow, WeeklyHours, parse_day_hours
 from linli.sim.harness import Harness
 from linli.storage import directory as dir_db
+from linli.storage import members as members_db
 from linli.storage import points as points_db
 from linli.storage import timebank as tb_db
 from tests.support.points import organizer, resident
@@ -99,6 +100,12 @@ async def test_bad_input_changes_nothing(harness: Harness) -> None:
     await h.send(li, "周末")
     await h.press(li, "本楼")
     await h.press(li, "✅ 发布")
+    post_card = h.last(li)
+    await h.callback(li, "dr:ps")  # the Post button again, from an old copy: still one offer
+    assert await h.db.scalar("SELECT COUNT(*) FROM directory_offers") == 1
+    assert "按钮已失效" in (h.alerts(li)[-1].text or "") and h.last(li) == post_card
+    await h.callback(li, "dr:py:free")  # a payment button with no draft running
+    assert "按钮已失效" in (h.alerts(li)[-1].text or "")
     await h.callback(li, "dr:rq:1")  # one's own offer
     assert "这是您自己发布的服务" in (h.alerts(li)[-1].text or "")
     await h.callback(li, "dr:rq:99:forged")
@@ -127,6 +134,14 @@ async def test_a_request_for_help_reaches_providers_and_the_chosen_helper(harnes
     await h.press(li, "🤝 我能帮忙 · Q-0001")
     await h.press(wang, "🤝 选择这位")  # the latest card: 李师傅's
     assert "李师傅" in h.last_text(wang) and "谢谢您愿意帮忙" in h.last_text(zhao)
+    # A second request the same day: providers already told today are not told again.
+    told = len([t for t in h.texts(li) if "需要帮助" in t])
+    await h.send(wang, "/need")
+    await h.press(wang, "维修")
+    await h.send(wang, "门锁坏了")
+    await h.send(wang, "明天")
+    assert "已发布：Q-0002。已通知 0 位能人" in h.last_text(wang)
+    assert len([t for t in h.texts(li) if "需要帮助" in t]) == told
 
 
 PLACES = [
@@ -214,3 +229,229 @@ def test_an_introduction_link_opens_a_chat_by_username_or_by_id() -> None:
     assert contact_link(42, "wang") == "https://t.me/wang"
     assert contact_link(42, None) == "tg://user?id=42"
     assert contact_link(None, None) is None
+
+
+async def introduced(h: Harness, *, en: bool = False) -> tuple[object, object]:
+    """A provider's free offer asked for and accepted: the two are introduced."""
+    li, _ = await resident(h, 2001, "Li" if en else "李师傅", lang="en" if en else "zh-hans")
+    wang, _ = await resident(h, 2002, "Wang" if en else "王芳", building="heyuan/2",
+                             lang="en" if en else "zh-hans")  # fmt: skip
+    await post_offer(h, li, en=en)
+    await h.send(wang, "/services repairs")
+    await h.press(wang, "🙋 Request S-0001" if en else "🙋 申请 S-0001")
+    await h.press(li, "✅ Accept" if en else "✅ 接受")
+    return li, wang
+
+
+async def test_did_it_happen_is_asked_once_a_day_later_across_restarts(harness: Harness) -> None:
+    h = harness
+    start = h.clock()
+    li, wang = await introduced(h)
+    h.clock.now = start + timedelta(hours=23)
+    await h.tick()
+    assert not any("服务完成了吗" in t for t in h.texts(wang))
+    h.clock.now = start + timedelta(hours=25)
+    await h.tick()
+    assert "昨天已为您介绍 水管小修 的提供者。服务完成了吗？" in h.last_text(wang)
+    assert "✅ 已完成 · 1.0 小时" in h.buttons(wang)
+    await h.tick()
+    await h.restart()
+    await h.tick()
+    assert len([t for t in h.texts(wang) if "服务完成了吗" in t]) == 1
+    assert not any("服务完成了吗" in t for t in h.texts(li))
+    await h.press(wang, "✅ 已完成 · 1.0 小时")  # the follow-up's own button confirms, once
+    assert "1 小时无偿服务已记入时间银行（T-0001）" in h.last_text(wang)
+    assert await h.db.scalar("SELECT COUNT(*) FROM timebank_logs") == 1
+
+
+async def test_in_english_an_answered_introduction_is_not_followed_up(harness: Harness) -> None:
+    h = harness
+    start = h.clock()
+    li, wang = await introduced(h, en=True)
+    h.clock.now = start + timedelta(hours=25)
+    await h.tick()
+    assert "Yesterday you were introduced for <b>Small plumbing</b>. Did it happen?" in (
+        h.last(wang).html or ""  # type: ignore[union-attr]
+    )
+    await h.press(wang, "✖ It didn't happen")
+    # A second introduction answered at once: never asked about.
+    await h.send(wang, "/services repairs")
+    await h.press(wang, "🙋 Request S-0001")
+    await h.press(li, "✅ Accept")
+    await h.press(wang, "✅ Happened · 1.0 h")
+    h.clock.now = start + timedelta(hours=60)
+    sent = await h.tick()
+    assert not [m for m in sent if m.chat_id in (wang.id, li.id)]  # type: ignore[attr-defined]
+    assert await h.db.scalar("SELECT COUNT(*) FROM directory_followups") == 1
+
+
+async def test_a_keeper_changes_hours_and_note_of_their_station_only(harness: Harness) -> None:
+    h = harness
+    await seed_places(h)  # station 4 kept by 2020
+    keeper, _ = await resident(h, 2020, "骑手小刘")
+    await h.send(keeper, "/stations")
+    assert "🕘 每天 24h" in h.last_text(keeper) and "📝 无备注" in h.last_text(keeper)
+    await h.press(keeper, "🕘 修改开放时间")
+    await h.send(keeper, "8点到晚上")
+    assert "“8点到晚上”不是开放时间" in h.last_text(keeper)
+    await h.send(keeper, "08:00-20:00;08:00-20:00")
+    assert "从周一起七段" in h.last_text(keeper) and "2 段" in h.last_text(keeper)
+    await h.send(keeper, "08:00-20:00")
+    assert "✅ 已保存。" in h.last_text(keeper) and "🕘 每天 08:00-20:00" in h.last_text(keeper)
+    await h.press(keeper, "📝 修改备注")
+    await h.photo(keeper)  # no text at all
+    assert "请用文字发送备注。" in h.last_text(keeper)
+    await h.send(keeper, "n" * 201)
+    assert "备注太长了：最多 200 个字" in h.last_text(keeper)
+    await h.send(keeper, "免费热水，可借充电宝")
+    assert "📝 免费热水，可借充电宝" in h.last_text(keeper)
+    place = await dir_db.get_place(h.db, 4)
+    assert place is not None and place.note == "免费热水，可借充电宝"
+    assert place.hours.text(6) == "08:00-20:00" and place.name == "和苑骑手驿站"
+    # Someone else's forged buttons: refused, nothing changes, no flow starts.
+    other, _ = await resident(h, 2021, "别人")
+    await h.send(other, "/stations")
+    for forged in ("dr:ke:4:hours", "dr:ke:4:note", "dr:ke:1:note", "dr:fc:4:toilet"):
+        await h.callback(other, forged)
+        assert "只有驿站管理员" in (h.alerts(other)[-1].text or "") or "驿站已不存在" in (
+            h.alerts(other)[-1].text or ""
+        )
+    await h.send(other, "09:00-10:00")  # no flow: this is no station's hours
+    assert await dir_db.get_place(h.db, 4) == place
+    pharmacy = await dir_db.get_place(h.db, 1)
+    await h.callback(keeper, "dr:ke:1:note")  # a keeper has no rights over other places
+    assert "该驿站已不存在" in (h.alerts(keeper)[-1].text or "")
+    assert await dir_db.get_place(h.db, 1) == pharmacy
+
+
+async def test_in_english_a_keeper_sets_hours_per_weekday(harness: Harness) -> None:
+    h = harness
+    await seed_places(h)
+    keeper, _ = await resident(h, 2020, "Liu", lang="en")
+    await h.send(keeper, "/stations")
+    assert "🕘 daily 24h" in h.last_text(keeper) and "📝 no note" in h.last_text(keeper)
+    await h.press(keeper, "🕘 Change hours")
+    assert "one line for every day" in h.last_text(keeper)
+    await h.photo(keeper)
+    assert "Please send the opening hours as text." in h.last_text(keeper)
+    await h.send(
+        keeper, "08:00-20:00;08:00-20:00;08:00-20:00;08:00-20:00;08:00-22:00;closed;closed"
+    )
+    card = h.last_text(keeper)
+    assert "✅ Saved." in card and "Fri 08:00-22:00; Sat closed; Sun closed" in card
+    await h.press(keeper, "📝 Change note")
+    await h.photo(keeper)
+    assert "Please send the note as text." in h.last_text(keeper)
+    await h.send(keeper, "Hot water, free")
+    assert "📝 Hot water, free" in h.last_text(keeper)
+
+
+EMPTY_EN = {
+    "title": "Please send the title as text.",
+    "description": "Please send the description as text.",
+    "available": "Please send your available times as text.",
+    "need": "Please send what you need as text.",
+    "when": "Please send the time you need it as text.",
+    "reason": "Please send the reason as text.",
+    "comment": "Please send your comment as text.",
+    "price": "Please send the price as text.",
+    "note": "Please send the note as text.",
+    "hours": "Please send the opening hours as text.",
+}
+
+
+def test_every_field_named_in_a_refusal_reads_naturally_in_both_languages() -> None:
+    import re
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from linli.bot.render import Renderer
+
+    sources = [Path("linli/core/directory.py"), *Path("linli/bot/handlers/directory").glob("*.py")]
+    named = {m for p in sources for m in re.findall(r'what(?:="|": ")([a-z_]+)"', p.read_text())}
+    assert named == set(EMPTY_EN)  # a new field gets its words here and in both templates
+    renderer = Renderer(ZoneInfo("Asia/Shanghai"))
+    for what, expected in EMPTY_EN.items():
+        detail = {"what": what, "max": 60, "got": 61}
+        assert renderer.render("en", "directory/refused", reason="empty", detail=detail) == expected
+        too_long = renderer.render("en", "directory/refused", reason="too_long", detail=detail)
+        assert too_long.startswith(f"Too long: {expected[12:-9]} may be at most 60 characters.")
+        for reason in ("empty", "too_long"):
+            zh = renderer.render("zh-CN", "directory/refused", reason=reason, detail=detail)
+            assert not re.search("[a-z]{3,}", zh), zh  # no field key leaks into Chinese
+
+
+async def test_in_english_an_empty_answer_names_the_field_and_keeps_the_draft(
+    harness: Harness,
+) -> None:
+    h = harness
+    bob, _ = await resident(h, 2003, "Bob", lang="en")
+    await h.send(bob, "/offer")
+    await h.press(bob, "Repairs")
+    await h.send(bob, "Small plumbing")
+    await h.send(bob, "Taps, pipes")
+    await h.press(bob, "Free 无偿")
+    await h.photo(bob)
+    assert h.last_text(bob) == "Please send your available times as text."
+    await h.send(bob, "w" * 81)
+    assert "Too long: your available times may be at most 80 characters." in h.last_text(bob)
+    await h.send(bob, "weekends")
+    assert h.last_text(bob).startswith("Who may see it")
+    assert await h.db.scalar("SELECT COUNT(*) FROM directory_offers") == 0
+
+
+async def thank_through(h: Harness, provider: object, requester: object, code: str,
+                        comment: str, *, en: bool = False) -> None:  # fmt: skip
+    """`requester` asks for offer `code`, it is accepted and happens; a thumbs-up and a comment."""
+    await h.send(requester, "/services repairs")  # type: ignore[arg-type]
+    await h.press(requester, f"🙋 Request {code}" if en else f"🙋 申请 {code}")  # type: ignore[arg-type]
+    await h.press(provider, "✅ Accept" if en else "✅ 接受")  # type: ignore[arg-type]
+    await h.press(requester, "✅ Happened · 0.5 h" if en else "✅ 已完成 · 0.5 小时")  # type: ignore[arg-type]
+    await h.press(requester, "👍 Thanks" if en else "👍 点赞致谢")  # type: ignore[arg-type]
+    await h.send(requester, comment)  # type: ignore[arg-type]
+
+
+async def test_thanks_reach_organizers_and_put_an_offer_first(harness: Harness) -> None:
+    h = harness
+    org, _ = await organizer(h)
+    li, _ = await resident(h, 2001, "李师傅")
+    zhao, _ = await resident(h, 2005, "赵姐")  # same building as 李师傅
+    wang, _ = await resident(h, 2002, "王芳", building="heyuan/2")
+    await post_offer(h, li)
+    await post_offer(h, zhao)
+    await h.send(wang, "/services repairs")
+    assert h.last_text(wang).index("S-0001") < h.last_text(wang).index("S-0002")
+    await thank_through(h, zhao, wang, "S-0002", "修得又快又好")
+    await h.send(wang, "/services repairs")
+    listing = h.last_text(wang)
+    assert listing.index("S-0002") < listing.index("S-0001")  # the most thanked first
+    assert "修得又快又好" not in listing  # comments are not public
+    await h.send(org, "/services admin")
+    board = h.last_text(org)
+    assert "S-0002 水管小修 · 和苑小区 1号楼 · 👍 1" in board and "“修得又快又好”" in board
+    assert "S-0001" not in board
+    await h.send(wang, "/services admin")
+    assert "只有工作人员可以这样做" in h.last_text(wang)
+    await h.send(wang, "/services repairs")
+    await h.press(wang, h.buttons(wang)[1])  # ⚠️ 举报 on the first offer (S-0002)
+    assert "举报服务 S-0002" in h.last_text(ORGANIZERS_GROUP)
+    assert "👍 1" in h.last_text(ORGANIZERS_GROUP)
+
+
+async def test_in_english_organizers_read_the_thanks(harness: Harness) -> None:
+    h = harness
+    org, org_id = await organizer(h)
+    await members_db.set_locale(h.db, org_id, "en")
+    bob, _ = await resident(h, 2003, "Bob", lang="en")
+    ann, _ = await resident(h, 2004, "Ann", lang="en", building="heyuan/3")
+    await h.send(org, "/services admin")
+    assert "No thanks yet." in h.last_text(org)
+    await post_offer(h, bob, en=True)
+    await thank_through(h, bob, ann, "S-0001", "Quick & tidy", en=True)
+    await h.send(org, "/services admin")
+    board = h.last(org).html or ""  # type: ignore[union-attr]
+    assert "<b>Neighbours' thanks</b>, most thanked first" in board
+    assert "S-0001 <b>Small plumbing</b> · 和苑小区, building 1 · 👍 1" in board
+    assert "“Quick &amp; tidy”" in board
+    await h.send(ann, "/services admin")
+    assert h.last_text(ann) == "Only organizers can do that."

@@ -4,6 +4,7 @@ time bank exactly once, browsing, places, forgetting."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -228,3 +229,15 @@ async def test_joining_a_team_gives_the_volunteer_role_once(db: Database) -> Non
     got = await members_db.get_member(db, member)
     assert got is not None and "volunteer" in {r.value for r in got.roles}
     assert await dir_db.teams_of(db, member) == ["volunteers"]
+
+
+async def test_a_price_on_a_free_offer_or_an_empty_field_stores_nothing(db: Database) -> None:
+    (li,) = await people(db, 1)
+    priced = replace(draft(), price="10元")
+    untitled = replace(draft(), title="")
+    for bad in (priced, untitled):
+        with pytest.raises(RefusedError) as caught:
+            await dir_db.create_offer(db, li, "heyuan/1", bad, needs_approval=False, per_day=0,
+                                      now=NOW)  # fmt: skip
+        assert caught.value.refused == Refused("incomplete")
+    assert await db.scalar("SELECT COUNT(*) FROM directory_offers") == 0

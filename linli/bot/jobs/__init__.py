@@ -9,6 +9,7 @@ from linli.bot.context import LinliContext
 from linli.bot.jobs import (
     broadcasts,
     digest,
+    directory,
     events,
     fund,
     hazards,
@@ -30,6 +31,7 @@ def all_ticks() -> list[Tick]:
         *hazards.TICKS,  # escalations first: an unacknowledged urgent report is the most pressing
         *events.TICKS,
         *spaces.TICKS,
+        *directory.TICKS,
         *polls.TICKS,
         *broadcasts.TICKS,
         *rankings.TICKS,

@@ -19,6 +19,7 @@ from linli.core.directory import (
     FACILITIES,
     RINGS_M,
     HelpRequest,
+    KeeperField,
     Match,
     MatchStatus,
     NearbyPlace,
@@ -39,6 +40,7 @@ OFFER_FLOW = "dir_offer"
 NEED_FLOW = "dir_need"
 TAKEDOWN_FLOW = "dir_takedown"
 COMMENT_FLOW = "dir_comment"
+KEEPER_FLOW = "dir_keeper"
 HOURS_CHOICES = (30, 60, 120, 180)  # minutes a requester can confirm for a free service
 
 
@@ -212,6 +214,15 @@ class Facility:
 
     place_id: int
     facility: str
+
+
+@button(F, "ke")
+@dataclass(frozen=True, slots=True)
+class EditStation:
+    """A station keeper changes its hours or its note (typed next, privately)."""
+
+    place_id: int
+    field: str
 
 
 # --- Names ----------------------------------------------------------------------------------
@@ -390,7 +401,9 @@ def keeper_markup(context: LinliContext, locale: str, place: Place) -> InlineKey
     buttons = [((("✅ " if f in place.facilities else "▫️ ")
                  + label(context, locale, f"directory.facility_{f}")),
                 pack(Facility(place.id, f))) for f in FACILITIES]  # fmt: skip
-    return keyboard(_grid(buttons, 3))
+    edits = [(label(context, locale, f"directory.keeper_{f.value}"),
+              pack(EditStation(place.id, f.value))) for f in KeeperField]  # fmt: skip
+    return keyboard([*_grid(buttons, 3), edits])
 
 
 # --- The 15-minute circle picture -----------------------------------------------------------

@@ -1,12 +1,22 @@
 """After an introduction: the requester says whether it happened (a free service becomes
-time-bank hours, confirmed by them), and may thank the provider with a short comment."""
+time-bank hours, confirmed by them), and may thank the provider with a short comment,
+shown to the provider and to organizers (`/services admin`), never as public ratings."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from linli.bot import flows
-from linli.bot.common import Actor, answer, edit_card, notify, refuse, reply, text
+from linli.bot.common import (
+    Actor,
+    answer,
+    building_label,
+    edit_card,
+    notify,
+    refuse,
+    reply,
+    text,
+)
 from linli.bot.context import LinliContext
 from linli.bot.handlers.directory.shared import FEATURE, ROUTER, member
 from linli.bot.views import directory as views
@@ -95,6 +105,19 @@ async def on_comment(update: Update, context: LinliContext, actor: Actor, draft:
     match = await directory_db.get_match(services.db, match_id)
     if match is not None and (provider := await member(context, match.provider_id)) is not None:
         await notify(context, provider, "directory/thanks_notice", match=match, comment=comment)
+
+
+async def show_thanks(update: Update, context: LinliContext, actor: Actor) -> None:
+    """/services admin (organizers): the most thanked offers with their latest comments."""
+    if not actor.is_organizer:
+        await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+        return
+    services = context.services
+    thanked = await directory_db.most_thanked(services.db)
+    places = {t.offer.id: building_label(services, actor.locale, t.offer.building_id)
+              for t in thanked}  # fmt: skip
+    await reply(update, context, actor.locale, "directory/thanks_admin", thanked=thanked,
+                places=places)  # fmt: skip
 
 
 flows.register_flow(views.COMMENT_FLOW, on_comment)

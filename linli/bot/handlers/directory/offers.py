@@ -22,6 +22,7 @@ from linli.bot.common import (
     text,
 )
 from linli.bot.context import LinliContext
+from linli.bot.handlers.directory import after
 from linli.bot.handlers.directory.shared import (
     FEATURE,
     ROUTER,
@@ -206,6 +207,9 @@ async def on_services(update: Update, context: LinliContext) -> None:
     if actor is None:
         return
     wanted = context.args[0].lower() if context.args else ""
+    if wanted == "admin":
+        await after.show_thanks(update, context, actor)
+        return
     if wanted not in views.service_keys(context.services):
         await reply(update, context, actor.locale, "directory/services_pick",
                     views.categories_markup(context, actor.locale), unknown=wanted)  # fmt: skip
