@@ -432,15 +432,38 @@ async def honours_of(db: Database | Tx, member: Member) -> list[Selection]:
 # --- What is posted to groups -----------------------------------------------------------------
 
 
-async def claim_post(db: Database, kind: str, ref: str, chat_id: int, now: datetime) -> bool:
-    """Take the right to post `kind` `ref` to `chat_id`; False if it was taken before."""
+async def claim_post(db: Database, kind: str, ref: str, chat_id: int, now: datetime) -> int | None:
+    """Take the right to post `kind` `ref` to `chat_id`: how many of its parts (its photos,
+    then its text) went out before, 0 for a new claim; None if it is taken (sending, sent
+    or failed for good). A post some of whose parts went out before a passing failure
+    (`resume_post`) is taken again once, to send the rest."""
     async with db.transaction() as tx:
         taken = await tx.rowcount(
             "INSERT OR IGNORE INTO honours_posts (kind, ref, chat_id, created_at)"
             " VALUES (?, ?, ?, ?)",
             (kind, ref, chat_id, to_iso(now)),
         )
-    return taken == 1
+        if taken == 1:
+            return 0
+        status = await tx.scalar(
+            "SELECT status FROM honours_posts WHERE kind = ? AND ref = ? AND chat_id = ?",
+            (kind, ref, chat_id),
+        )
+        done = _resumed(status)
+        if done is None:
+            return None
+        await tx.execute(
+            "UPDATE honours_posts SET status = 'sending' WHERE kind = ? AND ref = ?"
+            " AND chat_id = ?",
+            (kind, ref, chat_id),
+        )
+    return done
+
+
+def _resumed(status: object) -> int | None:
+    """`resume:<parts>`: that many parts of the post went out; else None."""
+    prefix, _, parts = str(status).partition(":")
+    return int(parts) if prefix == "resume" and parts.isdigit() else None
 
 
 async def finish_post(
@@ -455,11 +478,21 @@ async def finish_post(
 
 
 async def release_post(db: Database, kind: str, ref: str, chat_id: int) -> None:
-    """A passing failure before Telegram took it: the next tick tries again."""
+    """A passing failure before Telegram took any of it: the next tick tries again."""
     await db.write(
         "DELETE FROM honours_posts WHERE kind = ? AND ref = ? AND chat_id = ?"
         " AND status = 'sending'",
         (kind, ref, chat_id),
+    )
+
+
+async def resume_post(db: Database, kind: str, ref: str, chat_id: int, parts: int) -> None:
+    """A passing failure after `parts` parts went out (the picture, not yet the text): the
+    next tick sends the rest, never those again."""
+    await db.write(
+        "UPDATE honours_posts SET status = ? WHERE kind = ? AND ref = ? AND chat_id = ?"
+        " AND status = 'sending'",
+        (f"resume:{parts}", kind, ref, chat_id),
     )
 
 
@@ -588,8 +621,11 @@ async def forget_member(tx: Tx, member_id: int) -> None:
 
 
 async def posted_to(db: Database | Tx, kind: str, ref: str) -> set[int]:
-    """The chats `kind` `ref` was posted (or claimed) to."""
+    """The chats `kind` `ref` was posted (or claimed) to, all of it (a post waiting to
+    resume is not)."""
     rows = await db.fetchall(
-        "SELECT chat_id FROM honours_posts WHERE kind = ? AND ref = ?", (kind, ref)
+        "SELECT chat_id FROM honours_posts WHERE kind = ? AND ref = ?"
+        " AND status NOT LIKE 'resume:%'",
+        (kind, ref),
     )
     return {r["chat_id"] for r in rows}

@@ -180,3 +180,19 @@ async def test_forgetme_removes_nominations_and_withdraws_the_nominee(db: Databa
     with pytest.raises(RefusedError) as refused:
         await honours_db.cast_ballot(db, sel, voters[3], 0b1, COMMUNITY, NOW + 2 * DAY)
     assert refused.value.refused.reason == "stale_ballot"
+
+
+async def test_a_post_is_claimed_once_and_resumed_after_its_picture_went_out(db: Database) -> None:
+    assert await honours_db.claim_post(db, "result", "1", -100, NOW) == 0
+    assert await honours_db.claim_post(db, "result", "1", -100, NOW) is None
+    # The picture went out, the text failed for now: taken again once, from the text on.
+    await honours_db.resume_post(db, "result", "1", -100, 1)
+    assert await honours_db.posted_to(db, "result", "1") == set()
+    assert await honours_db.claim_post(db, "result", "1", -100, NOW) == 1
+    assert await honours_db.claim_post(db, "result", "1", -100, NOW) is None
+    assert await honours_db.posted_to(db, "result", "1") == {-100}
+    await honours_db.release_post(db, "result", "1", -200)  # nothing went out: tried again
+    assert await honours_db.claim_post(db, "result", "1", -200, NOW) == 0
+    await honours_db.finish_post(db, "result", "1", -200, 7)
+    await honours_db.resume_post(db, "result", "1", -200, 1)  # a sent post stays sent
+    assert await honours_db.claim_post(db, "result", "1", -200, NOW) is None

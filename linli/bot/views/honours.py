@@ -182,13 +182,16 @@ async def deliver(
     markup: InlineKeyboardMarkup | None = None,
     photos: Sequence[str | bytes] = (),
 ) -> None:
-    """Claim, send (the photos, then the text with its buttons), record; never twice."""
+    """Claim, send (the photos, then the text with its buttons), record; never twice. After
+    a passing failure a later tick sends only the parts that did not go out."""
     db, now = context.services.db, context.services.now()
-    if not await honours_db.claim_post(db, kind, ref, chat_id, now):
+    done = await honours_db.claim_post(db, kind, ref, chat_id, now)
+    if done is None:
         return
     try:
-        for photo in photos:
+        for photo in photos[done:]:
             await context.bot.send_photo(chat_id, photo)
+            done += 1
         sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
     except TimedOut:
         log.warning("honours %s %s to %s: timed out; not sent again", kind, ref, chat_id)
@@ -200,7 +203,10 @@ async def deliver(
         return
     except TelegramError as exc:
         log.warning("honours %s %s to %s failed (%s); tried again later", kind, ref, chat_id, exc)
-        await honours_db.release_post(db, kind, ref, chat_id)
+        if done:
+            await honours_db.resume_post(db, kind, ref, chat_id, done)
+        else:
+            await honours_db.release_post(db, kind, ref, chat_id)
         return
     await honours_db.finish_post(db, kind, ref, chat_id, sent.message_id)
 
