@@ -11,7 +11,7 @@ reports start that way). `/cancel` ends any flow. An edited message never answer
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from telegram import Update
@@ -125,6 +125,26 @@ async def ask_privately(
         context.services.db, Draft(user_id, name, step, dict(data)), context.services.now()
     )
     return True
+
+
+async def typed_answer(
+    update: Update,
+    context: LinliContext,
+    locale: str,
+    step: str,
+    steps: Collection[str],
+    feature: str,
+) -> str | None:
+    """The text typed for a step that takes text; otherwise the member is told to use the
+    buttons (`<feature>/use_buttons`) or to type (`<feature>/use_text`), and None."""
+    message = update.effective_message
+    typed = message.text if message is not None and message.text else None
+    if typed is None or step not in steps:
+        await reply(
+            update, context, locale, f"{feature}/use_buttons" if typed else f"{feature}/use_text"
+        )
+        return None
+    return typed
 
 
 def message_kind(update: Update) -> str:

@@ -71,12 +71,10 @@ async def on_propose(update: Update, context: LinliContext) -> None:
 
 async def on_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     """Typed answers in /propose: the title, then the text (then the audience, by button)."""
-    message = update.effective_message
-    typed = message.text if message is not None and message.text else None
-    if typed is None or draft.step not in TYPED_STEPS:
-        await reply(
-            update, context, actor.locale, "polls/use_buttons" if typed else "polls/use_text"
-        )
+    typed = await flows.typed_answer(
+        update, context, actor.locale, draft.step, TYPED_STEPS, "polls"
+    )
+    if typed is None:
         return
     proposal = ProposalDraft.from_data(draft.data)
     step = proposal.answer(draft.step, typed)

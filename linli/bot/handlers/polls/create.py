@@ -48,12 +48,10 @@ async def on_newpoll(update: Update, context: LinliContext) -> None:
 
 async def on_setup_input(update: Update, context: LinliContext, actor: Actor, draft: Draft) -> None:
     """Typed answers in /newpoll: the question, the options, a closing time."""
-    message = update.effective_message
-    typed = message.text if message is not None and message.text else None
-    if typed is None or draft.step not in TYPED_STEPS:
-        await reply(
-            update, context, actor.locale, "polls/use_buttons" if typed else "polls/use_text"
-        )
+    typed = await flows.typed_answer(
+        update, context, actor.locale, draft.step, TYPED_STEPS, "polls"
+    )
+    if typed is None:
         return
     setup, services = PollSetup.from_data(draft.data), context.services
     max_options, tz = services.config.polls.max_options, services.config.tz
