@@ -403,6 +403,31 @@ def _day_end(text: str, tz: ZoneInfo) -> datetime | None:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectArgs:
+    """`/fund propose <round> <cost> <title | #proposal>`, read."""
+
+    round_id: int
+    cost: int
+    title: str  # "" when the project is a proposal's (its title is looked up)
+    proposal_id: int | None
+
+
+def parse_project(args: Sequence[str]) -> ProjectArgs | Refused:
+    """A project as a resident submits it: a round, a cost in yuan, a title or `#<proposal>`."""
+    if len(args) < 3 or not args[0].isdigit():
+        return Refused("propose_usage")
+    cost = parse_amount(args[1])
+    if isinstance(cost, Refused):
+        return cost
+    if args[2].startswith("#") and args[2][1:].isdigit():
+        return ProjectArgs(int(args[0]), cost, "", int(args[2][1:]))
+    title = clean_text(" ".join(args[2:]), TITLE_MAX_CHARS)
+    if isinstance(title, Refused):
+        return title
+    return ProjectArgs(int(args[0]), cost, title, None)
+
+
 def parse_round(
     args: Sequence[str], tz: ZoneInfo, now: datetime, community: Community
 ) -> RoundDraft | Refused:

@@ -742,3 +742,19 @@ def to_ics(booking: Booking, place: str, tz: ZoneInfo, *, calendar_name: str) ->
     calendar.add_missing_timezones()
     data: bytes = calendar.to_ical()
     return data
+
+
+def is_staff(space: Space, member_id: int, organizer: bool) -> bool:
+    """Organizers, and the space's own operator (for this space only)."""
+    return organizer or space.operator_id == member_id
+
+
+def may_cancel(
+    booking: Booking | None, space: Space | None, member_id: int, organizer: bool
+) -> Refused | None:
+    """The booker, or staff of the booking's space, may cancel it."""
+    if booking is None or space is None:
+        return Refused("not_yours")
+    if booking.member_id != member_id and not is_staff(space, member_id, organizer):
+        return Refused("not_yours")
+    return None

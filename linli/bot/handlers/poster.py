@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from linli.bot import charts
 from linli.bot.commands import CommandSpec
 from linli.bot.common import load_actor, refuse
 from linli.bot.context import LinliContext
@@ -34,19 +32,8 @@ async def on_poster(update: Update, context: LinliContext) -> None:
         await refuse(update, context, actor.locale, Refused("unknown_building", {"typed": typed}),
                      "poster")  # fmt: skip
         return
-    font = await asyncio.to_thread(charts.find_cjk_font, charts.font_path(services.config))
-    locale = views.drawn_locale(actor.locale, font)
-
-    def words(locale: str) -> views.Poster:
-        username = context.bot.username
-        return views.poster_words(services.renderer, locale, services.community, building, username)
-
-    drawn, told = words(locale), words(actor.locale)  # the caption is in the reader's language
-    pdf = await asyncio.to_thread(views.render_poster, drawn, "pdf", font)
-    caption = services.renderer.render(actor.locale, "poster/document", place=told.building,
-                                       link=told.link, no_font=locale != actor.locale)  # fmt: skip
-    name = f"poster-{building.id.replace('/', '-') if building else 'community'}.pdf"
-    await message.reply_document(InputFile(pdf, filename=name), caption=caption)
+    doc = await views.document(services, context.bot.username, building, actor.locale)
+    await message.reply_document(InputFile(doc.pdf, filename=doc.name), caption=doc.caption)
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [CommandHandler("poster", on_poster)]

@@ -9,6 +9,7 @@ with boxes for missing glyphs, and the caller says so.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, Literal
 import segno
 
 from linli.bot import charts
+from linli.bot.context import Services
 from linli.bot.render import Renderer
 from linli.core.community import Building, Community
 from linli.core.members import building_link_arg
@@ -81,11 +83,6 @@ def poster_words(
         link=bot_link(username, building),
         link_hint=lbl("link_hint", username=username.lstrip("@")),
     )
-
-
-def chinese_font(configured: str = "") -> str | None:
-    """A font file with Chinese glyphs (the configured chart font, else an installed one)."""
-    return charts.find_cjk_font(configured)
 
 
 def drawn_locale(locale: str, font: str | None) -> str:
@@ -170,3 +167,28 @@ def _qr(ax: Any, link: str, *, x: float, y: float, size: float) -> None:
     ax.add_collection(
         PatchCollection(squares, facecolor="black", edgecolor="none", antialiased=False)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The poster as the chat sends it: the PDF, its file name and the caption."""
+
+    pdf: bytes
+    name: str
+    caption: str
+
+
+async def document(
+    services: Services, username: str, building: Building | None, reader: str
+) -> Document:
+    """The A4 PDF for the community (or one building), drawn off the loop; the caption in the
+    reader's language says when it had to be drawn in English for want of a Chinese font."""
+    font = await asyncio.to_thread(charts.find_cjk_font, charts.font_path(services.config))
+    drawn = drawn_locale(reader, font)
+    words = poster_words(services.renderer, drawn, services.community, building, username)
+    told = poster_words(services.renderer, reader, services.community, building, username)
+    pdf = await asyncio.to_thread(render_poster, words, "pdf", font)
+    caption = services.renderer.render(reader, "poster/document", place=told.building,
+                                       link=told.link, no_font=drawn != reader)  # fmt: skip
+    name = f"poster-{building.id.replace('/', '-') if building else 'community'}.pdf"
+    return Document(pdf, name, caption)

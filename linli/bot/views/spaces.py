@@ -259,11 +259,6 @@ def staff_markup(
     ]])  # fmt: skip
 
 
-def is_staff(space: Space, member_id: int, organizer: bool) -> bool:
-    """Organizers, and the space's own operator (for this space only)."""
-    return organizer or space.operator_id == member_id
-
-
 # --- The week picture ---------------------------------------------------------------------
 
 PICTURE_PX = (1080, 1080)

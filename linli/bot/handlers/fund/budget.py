@@ -21,12 +21,11 @@ from linli.bot.handlers.fund.shared import (
 )
 from linli.bot.views import fund as views
 from linli.core.fund import (
-    TITLE_MAX_CHARS,
     Project,
     Round,
     clean_text,
     may_vote,
-    parse_amount,
+    parse_project,
     parse_round,
 )
 from linli.core.outcomes import Refused, RefusedError
@@ -66,19 +65,13 @@ async def on_propose(update: Update, context: LinliContext, actor: Actor, args: 
         return
     services = context.services
     try:
-        if len(args) < 3 or not args[0].isdigit():
-            raise RefusedError(Refused("propose_usage"))
-        cost = checked(parse_amount(args[1]))
-        proposal_id = (
-            int(args[2][1:]) if args[2].startswith("#") and args[2][1:].isdigit() else None
+        asked = checked(parse_project(args))
+        title = asked.title or checked(
+            await fund_db.proposal_title(services.db, asked.proposal_id or 0)
         )
-        if proposal_id is not None:
-            title = checked(await fund_db.proposal_title(services.db, proposal_id))
-        else:
-            title = checked(clean_text(" ".join(args[2:]), TITLE_MAX_CHARS))
         project, new = await fund_db.submit_project(
-            services.db, int(args[0]), actor.member, title, cost, key_of(update, "project"),
-            services.now(), proposal_id,
+            services.db, asked.round_id, actor.member, title, asked.cost, key_of(update, "project"),
+            services.now(), asked.proposal_id,
         )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "fund")

@@ -33,6 +33,7 @@ from linli.core.spaces import (
     day_starts,
     decide_booking,
     household_key,
+    is_staff,
     lengths_at,
     may_book,
     week_grid,
@@ -94,7 +95,7 @@ async def on_open(update: Update, context: LinliContext, actor: Actor, pressed: 
                      await spaces_db.emergencies(services.db, space.id, lo, hi), now, tz)  # fmt: skip
     days = [today + timedelta(days=i) for i in range(min(7, space.rules.window_days + 1))]
     days = [d for d in days if space.rules.hours_on(d) is not None]
-    staff = views.is_staff(space, actor.member.id, actor.is_organizer)
+    staff = is_staff(space, actor.member.id, actor.is_organizer)
     markup = views.days_markup(context, actor.locale, space, days, today, staff=staff)
     caption = text(context, actor.locale, "spaces/week", space=space)
     await answer(update, context, actor.locale)
@@ -122,7 +123,7 @@ async def on_day(update: Update, context: LinliContext, actor: Actor, pressed: v
     facts = await spaces_db.facts(services.db, space, Slot(lo, space.rules.min_minutes),
                                   household_key(actor.member), services.now(), tz,
                                   lo=lo, hi=lo + timedelta(days=1))  # fmt: skip
-    staff = views.is_staff(space, actor.member.id, actor.is_organizer)
+    staff = is_staff(space, actor.member.id, actor.is_organizer)
     starts = day_starts(space, day, facts, services.now(), tz, staff=staff)
     if not starts:
         closed = space.rules.hours_on(day) is None
@@ -148,7 +149,7 @@ async def on_start(
     services = context.services
     facts = await spaces_db.facts(services.db, space, Slot(at, space.rules.max_minutes),
                                   household_key(actor.member), services.now(), tz)  # fmt: skip
-    staff = views.is_staff(space, actor.member.id, actor.is_organizer)
+    staff = is_staff(space, actor.member.id, actor.is_organizer)
     lengths = lengths_at(space, at, facts, services.now(), tz, staff=staff)
     if not lengths:
         refused = decide_booking(space, Slot(at, space.rules.min_minutes), facts,
@@ -173,7 +174,7 @@ async def on_length(
     services, slot = context.services, Slot(at, pressed.minutes)
     facts = await spaces_db.facts(services.db, space, slot, household_key(actor.member),
                                   services.now(), tz)  # fmt: skip
-    staff = views.is_staff(space, actor.member.id, actor.is_organizer)
+    staff = is_staff(space, actor.member.id, actor.is_organizer)
     if (refused := decide_booking(space, slot, facts, services.now(), tz, staff=staff)) is not None:
         await refuse(update, context, actor.locale, refused, FEATURE)
         return
@@ -225,7 +226,7 @@ async def _book(
 ) -> None:
     services = context.services
     space = await spaces_db.get_space(services.db, wanted.space_id)
-    staff = space is not None and views.is_staff(space, actor.member.id, actor.is_organizer)
+    staff = space is not None and is_staff(space, actor.member.id, actor.is_organizer)
     try:
         booked = await spaces_db.book(
             services.db, space_id=wanted.space_id, member=actor.member, slot=wanted.slot,

@@ -19,7 +19,15 @@ from linli.bot.handlers.spaces.shared import (
 )
 from linli.bot.views import spaces as views
 from linli.core.outcomes import Refused, RefusedError
-from linli.core.spaces import DeclineDraft, Slot, clean_purpose, parse_edit, parse_weeks, weekly
+from linli.core.spaces import (
+    DeclineDraft,
+    Slot,
+    clean_purpose,
+    is_staff,
+    parse_edit,
+    parse_weeks,
+    weekly,
+)
 from linli.storage import drafts as drafts_db
 from linli.storage import spaces as spaces_db
 from linli.storage.drafts import Draft
@@ -32,7 +40,7 @@ async def show_admin(update: Update, context: LinliContext, actor: Actor) -> Non
     await ensure_spaces(context)
     services, tz = context.services, context.services.config.tz
     spaces = [s for s in await spaces_db.list_spaces(services.db)
-              if views.is_staff(s, actor.member.id, actor.is_organizer)]  # fmt: skip
+              if is_staff(s, actor.member.id, actor.is_organizer)]  # fmt: skip
     if not spaces:
         await refuse(update, context, actor.locale, Refused("not_staff"), FEATURE)
         return
@@ -143,7 +151,7 @@ async def on_spaceseries(update: Update, context: LinliContext) -> None:
     args, services, tz = list(context.args or []), context.services, context.services.config.tz
     await ensure_spaces(context)
     space = await spaces_db.get_space_by_key(services.db, args[0]) if args else None
-    if space is None or not views.is_staff(space, actor.member.id, actor.is_organizer):
+    if space is None or not is_staff(space, actor.member.id, actor.is_organizer):
         refused = Refused("series_usage" if space is None else "not_staff")
         await refuse(update, context, actor.locale, refused, FEATURE)
         return

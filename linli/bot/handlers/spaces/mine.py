@@ -12,7 +12,7 @@ from linli.bot.context import LinliContext
 from linli.bot.handlers.spaces.shared import FEATURE, ROUTER, tell_booker
 from linli.bot.views import spaces as views
 from linli.core.outcomes import Refused, RefusedError
-from linli.core.spaces import to_ics
+from linli.core.spaces import may_cancel, to_ics
 from linli.storage import spaces as spaces_db
 
 
@@ -35,13 +35,8 @@ async def on_cancel(
     services = context.services
     booking = await spaces_db.get_booking(services.db, pressed.booking_id)
     space = await spaces_db.get_space(services.db, booking.space_id) if booking else None
-    mine = booking is not None and booking.member_id == actor.member.id
-    if (
-        booking is None
-        or space is None
-        or not (mine or views.is_staff(space, actor.member.id, actor.is_organizer))
-    ):
-        await refuse(update, context, actor.locale, Refused("not_yours"), FEATURE)
+    if (refused := may_cancel(booking, space, actor.member.id, actor.is_organizer)) or not booking:
+        await refuse(update, context, actor.locale, refused or Refused("not_yours"), FEATURE)
         return
     try:
         done = await spaces_db.cancel(services.db, booking.id, actor.member.id, services.now(),
@@ -52,7 +47,7 @@ async def on_cancel(
     await answer(update, context, actor.locale)
     await edit_card(update, text(context, actor.locale, "spaces/cancelled", booking=done.booking,
                                  refunded=done.refunded))  # fmt: skip
-    if not mine:
+    if booking.member_id != actor.member.id:
         await tell_booker(
             context, done.booking, "spaces/cancelled_by_staff", refunded=done.refunded
         )

@@ -11,7 +11,7 @@ from linli.bot.common import Actor, chat_of, locale_of, notify, post, refuse
 from linli.bot.context import LinliContext
 from linli.bot.views import spaces as views
 from linli.core.outcomes import Refused
-from linli.core.spaces import Approval, Booking, Space
+from linli.core.spaces import Approval, Booking, Space, is_staff
 from linli.storage import members as members_db
 from linli.storage import spaces as spaces_db
 
@@ -25,7 +25,7 @@ async def staff_space(
 ) -> Space | None:
     """The space, if the actor is an organizer or its operator; else refused (None)."""
     space = await spaces_db.get_space(context.services.db, space_id)
-    if space is None or not views.is_staff(space, actor.member.id, actor.is_organizer):
+    if space is None or not is_staff(space, actor.member.id, actor.is_organizer):
         await refuse(update, context, actor.locale, Refused("not_staff"), FEATURE)
         return None
     return space
