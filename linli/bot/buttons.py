@@ -74,19 +74,23 @@ def button(feature: str, action: str) -> Callable[[Kind], Kind]:
                 raise TypeError(f"{cls.__name__}.{f.name}: a button carries int, str or bool")
         cls.FEATURE = feature  # type: ignore[attr-defined]
         cls.ACTION = action  # type: ignore[attr-defined]
+        # Read once here: every button drawn and every press packs or parses through them.
+        cls.FIELDS = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))  # type: ignore[attr-defined]
+        cls.MAY_BE_EMPTY = frozenset(f.name for f in dataclasses.fields(cls) if f.default == "")  # type: ignore[attr-defined]
         return cls
 
     return declare
 
 
-def _types(kind: type) -> list[tuple[str, type]]:
-    hints = typing.get_type_hints(kind)
-    return [(f.name, hints[f.name]) for f in dataclasses.fields(kind)]
+def _types(kind: type) -> tuple[tuple[str, type], ...]:
+    fields: tuple[tuple[str, type], ...] = kind.FIELDS  # type: ignore[attr-defined]
+    return fields
 
 
-def _may_be_empty(kind: type) -> set[str]:
+def _may_be_empty(kind: type) -> frozenset[str]:
     """The str fields declared `= ""`: they may be packed and parsed empty."""
-    return {f.name for f in dataclasses.fields(kind) if f.default == ""}
+    names: frozenset[str] = kind.MAY_BE_EMPTY  # type: ignore[attr-defined]
+    return names
 
 
 def pack(pressed: Any) -> str:
