@@ -294,6 +294,24 @@ def deep_link(context: LinliContext, payload: str = "") -> str:
     return f"https://t.me/{context.bot.username}{suffix}"
 
 
+async def organizer_or_refuse(
+    update: Update, context: LinliContext, actor: Actor, feature: str
+) -> bool:
+    """Organizers only, checked at the moment of the action (`<feature>/refused` otherwise)."""
+    if not actor.is_organizer:
+        await refuse(update, context, actor.locale, Refused("organizers_only"), feature)
+        return False
+    return True
+
+
+def message_key(update: Update, what: str) -> str:
+    """An idempotency key for what this message asks: the same message (redelivered, or
+    its command repeated) acts once."""
+    message = update.effective_message
+    chat = update.effective_chat
+    return f"{what}:{chat.id if chat else 0}:{message.message_id if message else update.update_id}"
+
+
 async def stale_button(update: Update, context: LinliContext) -> None:
     """The last callback handler: a button nothing recognises (old, forwarded or forged)."""
     actor = await load_actor(update, context)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +20,14 @@ class RefusedError(Exception):
     def __init__(self, refused: Refused) -> None:
         super().__init__(refused.reason)
         self.refused = refused
+
+
+T = TypeVar("T")
+
+
+def checked(value: T | Refused) -> T:
+    """A parsed value, or the refusal raised (so one `except RefusedError` says no to every
+    bad input of a command)."""
+    if isinstance(value, Refused):
+        raise RefusedError(value)
+    return value

@@ -17,6 +17,7 @@ from linli.bot.common import (
     is_private,
     load_actor,
     notify,
+    organizer_or_refuse,
     post,
     refuse,
     reply,
@@ -175,8 +176,7 @@ async def on_back(update: Update, context: LinliContext, actor: Actor, pressed: 
 async def _organizer(update: Update, context: LinliContext) -> Actor | None:
     """The acting organizer; anyone else is told it is for organizers (None)."""
     actor = await load_actor(update, context)
-    if actor is not None and not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), "shop")
+    if actor is None or not await organizer_or_refuse(update, context, actor, "shop"):
         return None
     return actor
 

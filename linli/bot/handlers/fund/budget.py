@@ -7,13 +7,21 @@ from typing import Any
 from telegram import Update
 
 from linli.bot import outbox
-from linli.bot.common import Actor, answer, edit_card, is_private, notify, post, refuse, reply
+from linli.bot.common import (
+    Actor,
+    answer,
+    edit_card,
+    is_private,
+    message_key,
+    notify,
+    post,
+    refuse,
+    reply,
+)
 from linli.bot.context import LinliContext
 from linli.bot.handlers.fund.shared import (
     ROUTER,
     Args,
-    checked,
-    key_of,
     organizer_or_refuse,
     post_photo,
     render,
@@ -28,7 +36,7 @@ from linli.core.fund import (
     parse_project,
     parse_round,
 )
-from linli.core.outcomes import Refused, RefusedError
+from linli.core.outcomes import Refused, RefusedError, checked
 from linli.storage import fund as fund_db
 from linli.storage import groups as groups_db
 from linli.storage import members as members_db
@@ -42,7 +50,7 @@ async def on_round(update: Update, context: LinliContext, actor: Actor, args: Ar
     try:
         draft = checked(parse_round(args, services.config.tz, services.now(), services.community))
         rnd, new = await fund_db.open_round(
-            services.db, draft, actor.member.id, key_of(update, "round"), services.now()
+            services.db, draft, actor.member.id, message_key(update, "round"), services.now()
         )
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "fund")
@@ -70,7 +78,7 @@ async def on_propose(update: Update, context: LinliContext, actor: Actor, args: 
             await fund_db.proposal_title(services.db, asked.proposal_id or 0)
         )
         project, new = await fund_db.submit_project(
-            services.db, asked.round_id, actor.member, title, asked.cost, key_of(update, "project"),
+            services.db, asked.round_id, actor.member, title, asked.cost, message_key(update, "project"),
             services.now(), asked.proposal_id,
         )  # fmt: skip
     except RefusedError as exc:

@@ -7,13 +7,11 @@ from typing import Any
 
 from telegram import Update
 
-from linli.bot.common import Actor, answer, edit_card, notify, refuse, reply
+from linli.bot.common import Actor, answer, edit_card, message_key, notify, refuse, reply
 from linli.bot.context import LinliContext
 from linli.bot.handlers.fund.shared import (
     ROUTER,
     Args,
-    checked,
-    key_of,
     organizer_or_refuse,
     post_photo,
     render,
@@ -21,7 +19,7 @@ from linli.bot.handlers.fund.shared import (
 )
 from linli.bot.views import fund as views
 from linli.core.fund import Expense, clean_text, parse_amount
-from linli.core.outcomes import Refused, RefusedError
+from linli.core.outcomes import Refused, RefusedError, checked
 from linli.storage import fund as fund_db
 from linli.storage import members as members_db
 
@@ -42,7 +40,7 @@ async def on_income(update: Update, context: LinliContext, actor: Actor, args: A
             )
         booked = await fund_db.record_income(
             services.db, amount=amount, income_kind=args[1], rule=splits[args[1]], purpose=purpose,
-            actor_id=actor.member.id, key=key_of(update, "income"), now=services.now(),
+            actor_id=actor.member.id, key=message_key(update, "income"), now=services.now(),
             tz=services.config.tz,
         )  # fmt: skip
     except RefusedError as exc:
@@ -71,7 +69,7 @@ async def on_expense(
         amount, purpose = checked(parse_amount(args[0])), checked(clean_text(" ".join(args[1:])))
         expense, new = await fund_db.record_expense(
             services.db, amount=amount, purpose=purpose, receipt=receipt, actor_id=actor.member.id,
-            key=key_of(update, "expense"), now=services.now(),
+            key=message_key(update, "expense"), now=services.now(),
         )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "fund")
@@ -173,7 +171,7 @@ async def on_correct(update: Update, context: LinliContext, actor: Actor, args: 
         reason = checked(clean_text(" ".join(args[1:])))
         booked = await fund_db.correct(
             services.db, int(args[0].lstrip("#")), reason, actor.member.id,
-            key_of(update, "correct"), services.now(), services.config.tz,
+            message_key(update, "correct"), services.now(), services.config.tz,
         )  # fmt: skip
     except RefusedError as exc:
         await refuse(update, context, actor.locale, exc.refused, "fund")

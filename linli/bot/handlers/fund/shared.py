@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 
+from linli.bot import common
 from linli.bot.buttons import Router
 from linli.bot.common import Actor, refuse, text
 from linli.bot.context import LinliContext
 from linli.bot.views import fund as views
-from linli.core.outcomes import Refused, RefusedError
+from linli.core.outcomes import Refused
 
 log = logging.getLogger(__name__)
 
 ROUTER = Router("fd")
 Args = list[str]
-T = TypeVar("T")
-
-
-def checked(value: T | Refused) -> T:
-    """A parsed value, or the refusal raised (so one `except` says no to every bad input)."""
-    if isinstance(value, Refused):
-        raise RefusedError(value)
-    return value
 
 
 async def organizer_or_refuse(update: Update, context: LinliContext, actor: Actor) -> bool:
     """Organizers only, checked at the moment of the action."""
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), "fund")
-        return False
-    return True
+    return await common.organizer_or_refuse(update, context, actor, "fund")
 
 
 async def resident_or_refuse(update: Update, context: LinliContext, actor: Actor) -> bool:
@@ -42,13 +32,6 @@ async def resident_or_refuse(update: Update, context: LinliContext, actor: Actor
         return True
     await refuse(update, context, actor.locale, Refused("not_verified"), "fund")
     return False
-
-
-def key_of(update: Update, what: str) -> str:
-    """An idempotency key for what this message asks: the same message books once."""
-    message = update.effective_message
-    chat = update.effective_chat
-    return f"{what}:{chat.id if chat else 0}:{message.message_id if message else update.update_id}"
 
 
 def values(context: LinliContext, locale: str, **extra: Any) -> dict[str, Any]:

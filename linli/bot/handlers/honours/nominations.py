@@ -7,11 +7,11 @@ from telegram import Update
 
 from linli.bot.common import Actor, answer, edit_card, notify, refuse, reply, text
 from linli.bot.context import LinliContext
-from linli.bot.handlers.honours.shared import ROUTER, Args, checked, number
+from linli.bot.handlers.honours.shared import ROUTER, Args, number
 from linli.bot.views import honours as views
 from linli.core.honours import Selection, clean_reason, nominee_ref
 from linli.core.members import Member
-from linli.core.outcomes import Refused, RefusedError
+from linli.core.outcomes import Refused, RefusedError, checked
 from linli.storage import honours as honours_db
 from linli.storage import members as members_db
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from linli.bot.common import Actor, refuse, reply
+from linli.bot.common import Actor, message_key, refuse, reply
 from linli.bot.context import LinliContext
-from linli.bot.handlers.honours.shared import Args, checked, key_of, number, organizer_or_refuse
+from linli.bot.handlers.honours.shared import Args, number, organizer_or_refuse
 from linli.bot.views import honours as views
 from linli.core.honours import Phase, clean_reason, parse_selection
-from linli.core.outcomes import Refused, RefusedError
+from linli.core.outcomes import Refused, RefusedError, checked
 from linli.storage import honours as honours_db
 
 
@@ -40,7 +40,7 @@ async def on_new(update: Update, context: LinliContext, actor: Actor, args: Args
         await refuse(update, context, actor.locale, draft, "honours")
         return
     selection, new = await honours_db.open_selection(
-        services.db, draft, actor.member.id, key_of(update, "selection"), services.now()
+        services.db, draft, actor.member.id, message_key(update, "selection"), services.now()
     )
     await reply(update, context, actor.locale, "honours/created", selection=selection)
     if new:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from linli.bot.common import Actor, answer, edit_card, load_actor, refuse, reply, text
+from linli.bot.common import Actor, answer, edit_card, load_actor, message_key, refuse, reply, text
 from linli.bot.context import LinliContext
-from linli.bot.handlers.honours.shared import ROUTER, key_of, organizer_or_refuse
+from linli.bot.handlers.honours.shared import ROUTER, organizer_or_refuse
 from linli.bot.views import honours as views
 from linli.core.honours import parse_story
 from linli.core.outcomes import Refused, RefusedError
@@ -34,7 +34,7 @@ async def story(update: Update, context: LinliContext, actor: Actor, photo: str 
         await refuse(update, context, actor.locale, draft, "honours")
         return
     saved, new = await honours_db.add_story(services.db, draft, [photo] if photo else [],
-                                            actor.member.id, key_of(update, "story"), services.now())  # fmt: skip
+                                            actor.member.id, message_key(update, "story"), services.now())  # fmt: skip
     now = new and saved.post_at <= services.now()
     groups = 0
     if now and await honours_db.claim_story(services.db, saved.id, services.now()):
