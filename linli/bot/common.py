@@ -304,6 +304,14 @@ async def organizer_or_refuse(
     return True
 
 
+async def load_organizer(update: Update, context: LinliContext, feature: str) -> Actor | None:
+    """The organizer behind an update; anyone else is refused (`<feature>/refused`): None."""
+    actor = await load_actor(update, context)
+    if actor is None or not await organizer_or_refuse(update, context, actor, feature):
+        return None
+    return actor
+
+
 def message_key(update: Update, what: str) -> str:
     """An idempotency key for what this message asks: the same message (redelivered, or
     its command repeated) acts once."""

@@ -16,8 +16,8 @@ from linli.bot.common import (
     edit_card,
     is_private,
     load_actor,
+    load_organizer,
     notify,
-    organizer_or_refuse,
     post,
     refuse,
     reply,
@@ -173,17 +173,9 @@ async def on_back(update: Update, context: LinliContext, actor: Actor, pressed: 
     await edit_card(update, text(context, actor.locale, "shop/dismissed"))
 
 
-async def _organizer(update: Update, context: LinliContext) -> Actor | None:
-    """The acting organizer; anyone else is told it is for organizers (None)."""
-    actor = await load_actor(update, context)
-    if actor is None or not await organizer_or_refuse(update, context, actor, "shop"):
-        return None
-    return actor
-
-
 async def on_pickup(update: Update, context: LinliContext) -> None:
     """/pickup [code] (organizers): the held orders, or one order's card with its buttons."""
-    if (actor := await _organizer(update, context)) is None:
+    if (actor := await load_organizer(update, context, "shop")) is None:
         return
     db = context.services.db
     if not context.args:
@@ -202,7 +194,7 @@ async def on_pickup(update: Update, context: LinliContext) -> None:
 
 async def on_shopadmin(update: Update, context: LinliContext) -> None:
     """/shopadmin [action key ...] (organizers): list every item, or change one."""
-    if (actor := await _organizer(update, context)) is None:
+    if (actor := await load_organizer(update, context, "shop")) is None:
         return
     await ensure_catalogue(context)
     db = context.services.db

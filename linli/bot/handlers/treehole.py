@@ -17,7 +17,15 @@ from telegram.ext import BaseHandler, CommandHandler
 from linli.bot import flows, outbox
 from linli.bot.buttons import Router
 from linli.bot.commands import CommandSpec
-from linli.bot.common import Actor, answer, is_private, load_actor, refuse, reply
+from linli.bot.common import (
+    Actor,
+    answer,
+    is_private,
+    load_actor,
+    organizer_or_refuse,
+    refuse,
+    reply,
+)
 from linli.bot.context import LinliContext
 from linli.bot.views import hazards as hazard_views
 from linli.bot.views import treehole as views
@@ -165,8 +173,7 @@ async def on_reply(
     update: Update, context: LinliContext, actor: Actor, pressed: views.Reply
 ) -> None:
     """💬 Reply on a card: organizers only; the answer is typed in private."""
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+    if not await organizer_or_refuse(update, context, actor, FEATURE):
         return
     message = await treehole_db.get_message(context.services.db, pressed.message_id)
     if message is None:

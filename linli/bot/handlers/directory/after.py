@@ -13,6 +13,7 @@ from linli.bot.common import (
     building_label,
     edit_card,
     notify,
+    organizer_or_refuse,
     refuse,
     reply,
     text,
@@ -109,8 +110,7 @@ async def on_comment(update: Update, context: LinliContext, actor: Actor, draft:
 
 async def show_thanks(update: Update, context: LinliContext, actor: Actor) -> None:
     """/services admin (organizers): the most thanked offers with their latest comments."""
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+    if not await organizer_or_refuse(update, context, actor, FEATURE):
         return
     services = context.services
     thanked = await directory_db.most_thanked(services.db)

@@ -16,6 +16,7 @@ from linli.bot.common import (
     load_actor,
     locale_of,
     notify,
+    organizer_or_refuse,
     post,
     refuse,
     reply,
@@ -350,8 +351,7 @@ async def on_take_down(
     update: Update, context: LinliContext, actor: Actor, pressed: views.TakeDown
 ) -> None:
     """An organizer takes an offer down: the reason is asked privately."""
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+    if not await organizer_or_refuse(update, context, actor, FEATURE):
         return
     flow = (views.TAKEDOWN_FLOW, "reason", {"offer_id": pressed.offer_id})
     if await flows.ask_privately(update, context, actor, flow, FEATURE, "directory/ask_reason"):

@@ -6,7 +6,17 @@ from typing import Any
 
 from telegram import Update
 
-from linli.bot.common import Actor, answer, edit_card, load_actor, notify, refuse, reply, text
+from linli.bot.common import (
+    Actor,
+    answer,
+    edit_card,
+    load_actor,
+    load_organizer,
+    notify,
+    refuse,
+    reply,
+    text,
+)
 from linli.bot.context import LinliContext
 from linli.bot.handlers.members.router import ROUTER
 from linli.bot.views import members as views
@@ -94,11 +104,7 @@ async def on_revoke(update: Update, context: LinliContext) -> None:
 
 
 async def _change_role(update: Update, context: LinliContext, *, grant: bool) -> None:
-    actor = await load_actor(update, context)
-    if actor is None:
-        return
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), "members")
+    if (actor := await load_organizer(update, context, "members")) is None:
         return
     change = parse_role_change(list(context.args or []), grant=grant)
     if isinstance(change, Refused):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from linli.bot.common import load_actor, notify, refuse, reply
+from linli.bot.common import load_organizer, notify, refuse, reply
 from linli.bot.context import LinliContext
 from linli.bot.handlers.spaces.shared import FEATURE, ensure_spaces
 from linli.bot.views import spaces as views
@@ -16,11 +16,7 @@ from linli.storage import spaces as spaces_db
 
 async def on_emergency(update: Update, context: LinliContext) -> None:
     """/emergency <key|kind:<kind>|all> <use> [from=…] [until=…] <reason>, or <target> off."""
-    actor = await load_actor(update, context)
-    if actor is None:
-        return
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+    if (actor := await load_organizer(update, context, FEATURE)) is None:
         return
     await ensure_spaces(context)
     services = context.services

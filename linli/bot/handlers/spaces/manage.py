@@ -8,7 +8,16 @@ from secrets import token_hex
 from telegram import Update
 
 from linli.bot import flows
-from linli.bot.common import Actor, answer, edit_card, load_actor, refuse, reply, text
+from linli.bot.common import (
+    Actor,
+    answer,
+    edit_card,
+    load_actor,
+    load_organizer,
+    refuse,
+    reply,
+    text,
+)
 from linli.bot.context import LinliContext
 from linli.bot.handlers.spaces.shared import (
     FEATURE,
@@ -120,11 +129,7 @@ async def on_decline_reason(
 
 async def on_spaceadmin(update: Update, context: LinliContext) -> None:
     """/spaceadmin [key field value] (organizers): every space, or one change."""
-    actor = await load_actor(update, context)
-    if actor is None:
-        return
-    if not actor.is_organizer:
-        await refuse(update, context, actor.locale, Refused("organizers_only"), FEATURE)
+    if (actor := await load_organizer(update, context, FEATURE)) is None:
         return
     await ensure_spaces(context)
     services = context.services
